@@ -1,0 +1,192 @@
+//! The pipeline, stage by stage: configuration, loading, link targets, Markdown, anchor checks
+//! and backlinks, the audit, and (for `build`) rendering into a staging folder that replaces
+//! the build dir only on success. `check` runs the same stages and writes nothing.
+
+use crate::audit::{self, Backlinks};
+use crate::config::Config;
+use crate::diagnostics::{Diagnostic, Diagnostics, Fatal, display_path};
+use crate::links::Targets;
+use crate::markdown::{self, Rendered, Source};
+use crate::model::Handbook;
+use crate::output::{self, Staging};
+use crate::render::Site;
+use crate::theme::Theme;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The folder that holds book.toml.
+    pub dir: PathBuf,
+    /// Overrides `[build] build-dir` (relative to the current directory).
+    pub build_dir: Option<PathBuf>,
+    /// Overrides `[build] classification`.
+    pub classification: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Build,
+    Check,
+}
+
+/// What a run produced: its diagnostics, and a summary line.
+#[derive(Debug)]
+pub struct Report {
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: String,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// Reads the configuration with command-line overrides applied.
+pub fn configure(opts: &Options) -> Result<(Config, Vec<Diagnostic>), Fatal> {
+    let (mut config, warnings) = Config::load(&opts.dir)?;
+    if let Some(d) = &opts.build_dir {
+        config.build_dir = d.clone();
+    }
+    if let Some(level) = &opts.classification {
+        config.check_level(level, None)?;
+        config.classification = level.clone();
+    }
+    Ok((config, warnings))
+}
+
+/// Everything derived from the sources, before anything is written.
+pub struct Analysis {
+    pub hb: Handbook,
+    pub rendered: Vec<Rendered>,
+    /// Guidance HTML per control (`hb.controls` order).
+    pub guidance: Vec<String>,
+    pub backlinks: Backlinks,
+    pub soa: Vec<audit::SoaRow>,
+    pub coverage: audit::Coverage,
+}
+
+/// Loads and analyses the handbook: every stage but writing.
+pub fn analyse(config: Config, diags: &mut Diagnostics) -> Result<Analysis, Fatal> {
+    let hb = crate::load::load(config, diags)?;
+    let targets = Targets::new(&hb);
+    // Phase one is done (every target is known): render every document in parallel.
+    let rendered: Vec<Rendered> = hb
+        .documents
+        .par_iter()
+        .map(|d| {
+            let src =
+                Source { file: &d.file, text: &d.source, offset: d.body_start, page: &d.url, doc_path: Some(&d.path) };
+            markdown::render(&src, &targets)
+        })
+        .collect();
+    let guidance: Vec<String> = hb
+        .controls
+        .iter()
+        .map(|c| {
+            let src = Source { file: &c.file, text: &c.guidance, offset: 0, page: "controls/x.html", doc_path: None };
+            let r = markdown::render(&src, &targets);
+            let first = guidance_first_line(c);
+            diags.extend(r.diagnostics.into_iter().map(|d| {
+                let (line, col) = (d.line + first, d.column);
+                d.at(line, col)
+            }));
+            r.html
+        })
+        .collect();
+    // Phase two: anchors against the headings each page really has.
+    let headings: HashMap<&str, HashSet<&str>> = hb
+        .documents
+        .iter()
+        .zip(&rendered)
+        .map(|(d, r)| (d.url.as_str(), r.headings.iter().map(|h| h.id.as_str()).collect()))
+        .collect();
+    for r in &rendered {
+        diags.extend(r.diagnostics.iter().cloned());
+        for a in &r.anchors {
+            if let Some(ids) = headings.get(a.page.as_str())
+                && !ids.contains(a.anchor.as_str())
+            {
+                let known: Vec<&str> = ids.iter().copied().collect();
+                let close = crate::links::suggest(&a.anchor, &known);
+                let mut d =
+                    Diagnostic::error("broken-anchor", &a.file, format!("no heading #{} in {}", a.anchor, a.page))
+                        .at_pos(a.pos);
+                if let Some(c) = close.first() {
+                    d = d.hint(format!("did you mean #{c}?"));
+                }
+                diags.push(d);
+            }
+        }
+    }
+    let refs: Vec<_> = rendered.iter().map(|r| r.refs.clone()).collect();
+    let backlinks = Backlinks::new(&hb, &refs);
+    let soa = audit::soa_rows(&hb, &backlinks);
+    let coverage = audit::coverage(&hb, &backlinks);
+    diags.extend(coverage.gaps.iter().map(|g| g.diagnostic.clone()));
+    drop(targets);
+    Ok(Analysis { hb, rendered, guidance, backlinks, soa, coverage })
+}
+
+/// The line before a control's guidance text in its catalogue file (0 if unknown).
+fn guidance_first_line(c: &crate::model::Control) -> usize {
+    let Ok(text) = std::fs::read_to_string(&c.file) else { return 0 };
+    text.lines()
+        .enumerate()
+        .skip(c.line.saturating_sub(1))
+        .find(|(_, l)| l.trim_start().starts_with("guidance:"))
+        .map_or(c.line, |(i, l)| if l.trim_end().ends_with('|') || l.trim_end().ends_with('>') { i + 1 } else { i })
+}
+
+/// Runs `build` or `check`.
+pub fn run(opts: &Options, mode: Mode) -> Result<Report, Fatal> {
+    let started = Instant::now();
+    let (config, warnings) = configure(opts)?;
+    if mode == Mode::Build {
+        output::check_build_dir(&config)?;
+    }
+    let mut diags = Diagnostics::default();
+    diags.extend(warnings);
+    let build_dir = config.build_dir.clone();
+    let theme_dir = config.theme_dir.clone();
+    let a = analyse(config, &mut diags)?;
+    let counts =
+        format!("{} documents, {} controls, {} clauses", a.hb.documents.len(), a.hb.controls.len(), a.hb.clauses.len());
+    let mut summary = match mode {
+        Mode::Check => format!("checked {counts}"),
+        Mode::Build => String::new(),
+    };
+    if mode == Mode::Build && !diags.has_errors() {
+        match write(&a, theme_dir.as_deref(), &build_dir) {
+            Ok(pages) => {
+                summary = format!(
+                    "built {pages} pages ({counts}) in {} ms -> {}/",
+                    started.elapsed().as_millis(),
+                    display_path(&build_dir).trim_end_matches('/')
+                );
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    let errors = diags.count(crate::diagnostics::Severity::Error);
+    let warnings = diags.count(crate::diagnostics::Severity::Warning);
+    if mode == Mode::Build && summary.is_empty() {
+        summary = format!("build failed: the previous output in {} is left as it was", display_path(&build_dir));
+    }
+    Ok(Report { diagnostics: diags.into_sorted(), summary, errors, warnings })
+}
+
+fn write(a: &Analysis, theme_dir: Option<&std::path::Path>, build_dir: &std::path::Path) -> Result<usize, Diagnostic> {
+    let theme = Theme::load(theme_dir)?;
+    let staging = Staging::new(build_dir)?;
+    let site = Site {
+        hb: &a.hb,
+        rendered: &a.rendered,
+        guidance: &a.guidance,
+        backlinks: &a.backlinks,
+        coverage: &a.coverage,
+        soa: &a.soa,
+    };
+    let pages = site.write(&theme, &staging.dir)?;
+    staging.publish()?;
+    Ok(pages)
+}

@@ -1,0 +1,222 @@
+//! `book.toml`: the handbook's configuration, parsed strictly.
+//!
+//! Keys are kebab-case. A key we do not know is a warning naming the key and the file (a typo
+//! must not silently change a build); a value of the wrong type is an error with its line.
+//! Every key has a default, so an empty `book.toml` builds the folder it sits in.
+
+use crate::diagnostics::{Diagnostic, Fatal, Pos};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "book.toml";
+pub const DEFAULT_LEVELS: [&str; 4] = ["public", "internal", "confidential", "restricted"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawConfig {
+    #[serde(default)]
+    book: BookSection,
+    #[serde(default)]
+    build: BuildSection,
+    #[serde(default)]
+    catalogue: CatalogueSection,
+    #[serde(default)]
+    output: OutputSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct BookSection {
+    title: Option<String>,
+    organisation: Option<String>,
+    description: Option<String>,
+    src: Option<PathBuf>,
+    language: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct BuildSection {
+    build_dir: Option<PathBuf>,
+    classification: Option<String>,
+    classification_levels: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct CatalogueSection {
+    files: Option<Vec<PathBuf>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct OutputSection {
+    #[serde(default)]
+    html: HtmlSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct HtmlSection {
+    theme: Option<PathBuf>,
+    base_url: Option<String>,
+}
+
+/// The resolved configuration: every path absolute-or-relative to the current directory.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The folder that holds book.toml.
+    pub root: PathBuf,
+    pub config_file: PathBuf,
+    pub title: String,
+    pub organisation: String,
+    pub description: Option<String>,
+    pub language: String,
+    pub src: PathBuf,
+    pub build_dir: PathBuf,
+    /// Classification levels, lowest first.
+    pub levels: Vec<String>,
+    /// The highest level included in this build.
+    pub classification: String,
+    /// Catalogue files relative to src; `None` means every `catalogue/*.yaml`.
+    pub catalogue_files: Option<Vec<PathBuf>>,
+    pub theme_dir: Option<PathBuf>,
+    pub base_url: Option<String>,
+}
+
+impl Config {
+    /// Reads `DIR/book.toml`. Unknown keys are returned as warnings; anything else that is
+    /// wrong is fatal (exit status 2).
+    pub fn load(root: &Path) -> Result<(Config, Vec<Diagnostic>), Fatal> {
+        let file = root.join(CONFIG_FILE);
+        let text = match std::fs::read(&file) {
+            Ok(bytes) => String::from_utf8(bytes)
+                .map_err(|_| Diagnostic::error("not-utf8", &file, "book.toml is not valid UTF-8"))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Diagnostic::error(
+                    "config-missing",
+                    &file,
+                    format!("no {CONFIG_FILE} in {}", crate::diagnostics::display_path(root)),
+                )
+                .hint("run `ismsbook init` to create a handbook, or pass the folder that holds book.toml")
+                .into());
+            }
+            Err(e) => return Err(Diagnostic::error("io-error", &file, format!("cannot read book.toml: {e}")).into()),
+        };
+        Self::parse(root, &file, &text)
+    }
+
+    fn parse(root: &Path, file: &Path, text: &str) -> Result<(Config, Vec<Diagnostic>), Fatal> {
+        let mut unknown = Vec::new();
+        let de = toml::Deserializer::parse(text).map_err(|e| toml_error(file, text, &e))?;
+        let raw: RawConfig = serde_ignored::deserialize(de, |path| unknown.push(path.to_string()))
+            .map_err(|e| toml_error(file, text, &e))?;
+        let warnings = unknown
+            .iter()
+            .map(|key| {
+                let last = key.rsplit('.').next().unwrap_or(key);
+                let pos = crate::yaml::find_after(text, 0, last).unwrap_or(Pos::new(1, 1));
+                Diagnostic::warning("unknown-key", file, format!("unknown key `{key}` in book.toml is ignored"))
+                    .at_pos(pos)
+                    .hint("see the README for the keys book.toml accepts")
+            })
+            .collect();
+
+        let levels =
+            raw.build.classification_levels.unwrap_or_else(|| DEFAULT_LEVELS.iter().map(|s| s.to_string()).collect());
+        if levels.is_empty() {
+            let pos = crate::yaml::find_after(text, 0, "classification-levels").unwrap_or_default();
+            return Err(Diagnostic::error(
+                "config-invalid",
+                file,
+                "classification-levels must name at least one level",
+            )
+            .at_pos(pos)
+            .into());
+        }
+        let classification = raw.build.classification.unwrap_or_else(|| default_level(&levels));
+        let src = root.join(raw.book.src.unwrap_or_else(|| PathBuf::from(".")));
+        let config = Config {
+            root: root.to_path_buf(),
+            config_file: file.to_path_buf(),
+            title: raw.book.title.unwrap_or_else(|| "ISMS Handbook".to_string()),
+            organisation: raw.book.organisation.unwrap_or_default(),
+            description: raw.book.description,
+            language: raw.book.language.unwrap_or_else(|| "en".to_string()),
+            build_dir: root.join(raw.build.build_dir.unwrap_or_else(|| PathBuf::from("book"))),
+            src,
+            levels,
+            classification,
+            catalogue_files: raw.catalogue.files,
+            theme_dir: raw.output.html.theme.map(|t| root.join(t)),
+            base_url: raw.output.html.base_url.map(|u| if u.ends_with('/') { u } else { format!("{u}/") }),
+        };
+        config.check_level(&config.classification.clone(), Some(text))?;
+        Ok((config, warnings))
+    }
+
+    /// Fails unless `level` is one of the configured classification levels.
+    pub fn check_level(&self, level: &str, text: Option<&str>) -> Result<(), Fatal> {
+        if self.levels.iter().any(|l| l == level) {
+            return Ok(());
+        }
+        let pos = text.and_then(|t| crate::yaml::find_after(t, 0, &format!("\"{level}\""))).unwrap_or_default();
+        Err(Diagnostic::error(
+            "unknown-classification",
+            &self.config_file,
+            format!("unknown classification level `{level}`"),
+        )
+        .at_pos(pos)
+        .hint(format!("levels are, lowest first: {}", self.levels.join(", ")))
+        .into())
+    }
+
+    /// The rank of a level (0 = lowest), if it is a level.
+    pub fn level_rank(&self, level: &str) -> Option<usize> {
+        self.levels.iter().position(|l| l == level)
+    }
+
+    /// Whether a document at `level` is published by this build.
+    pub fn includes(&self, level: &str) -> bool {
+        match (self.level_rank(level), self.level_rank(&self.classification)) {
+            (Some(doc), Some(max)) => doc <= max,
+            _ => false,
+        }
+    }
+}
+
+/// `internal` when it is a level, else the lowest level.
+fn default_level(levels: &[String]) -> String {
+    levels.iter().find(|l| *l == "internal").unwrap_or(&levels[0]).clone()
+}
+
+fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> Fatal {
+    let pos = e.span().map_or(Pos::new(1, 1), |s| Pos::of_offset(text, s.start));
+    let msg = e.message().trim().to_string();
+    Diagnostic::error("config-invalid", file, format!("book.toml: {msg}")).at_pos(pos).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<(Config, Vec<Diagnostic>), Fatal> {
+        Config::parse(Path::new("h"), Path::new("h/book.toml"), text)
+    }
+
+    #[test]
+    fn defaults() {
+        let (c, w) = parse("").map_err(|f| f.0.message).unwrap_or_else(|m| panic!("{m}"));
+        assert!(w.is_empty());
+        assert_eq!(c.classification, "internal");
+        assert_eq!(c.build_dir, Path::new("h/book"));
+        assert!(c.includes("public") && c.includes("internal") && !c.includes("confidential"));
+    }
+
+    #[test]
+    fn wrong_type_has_line() {
+        let err = parse("[book]\ntitle = \"x\"\n\n[build]\nbuild-dir = 3\n").err().map(|f| f.0);
+        let d = err.unwrap_or_else(|| panic!("expected an error"));
+        assert_eq!((d.code, d.line), ("config-invalid", 5));
+    }
+}

@@ -1,0 +1,178 @@
+//! Diagnostics: every problem found in a handbook, with the file, line and column it comes from.
+//!
+//! A [`Diagnostic`] is printed as `path:line:col: severity[code]: message`, optionally followed
+//! by a `  = hint: ...` line, so that editors and terminals can jump to the place. The
+//! [`Diagnostics`] collector keeps them in a stable order so that output is reproducible.
+
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One problem in the sources, located at `file:line:column` (1-based).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(severity: Severity, code: &'static str, file: &Path, message: impl Into<String>) -> Self {
+        Diagnostic { severity, code, file: display_path(file), line: 1, column: 1, message: message.into(), hint: None }
+    }
+
+    pub fn error(code: &'static str, file: &Path, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, file, message)
+    }
+
+    pub fn warning(code: &'static str, file: &Path, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, file, message)
+    }
+
+    /// Places the diagnostic at a 1-based line and column.
+    pub fn at(mut self, line: usize, column: usize) -> Self {
+        self.line = line.max(1);
+        self.column = column.max(1);
+        self
+    }
+
+    pub fn at_pos(self, pos: Pos) -> Self {
+        self.at(pos.line, pos.column)
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The editor-clickable form: `file:line:col: severity[code]: message`.
+    pub fn human(&self) -> String {
+        let mut s = format!(
+            "{}:{}:{}: {}[{}]: {}",
+            self.file,
+            self.line,
+            self.column,
+            self.severity.as_str(),
+            self.code,
+            self.message
+        );
+        if let Some(hint) = &self.hint {
+            s.push_str("\n  = hint: ");
+            s.push_str(hint);
+        }
+        s
+    }
+}
+
+/// A 1-based line and column in a source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Pos {
+    pub fn new(line: usize, column: usize) -> Self {
+        Pos { line, column }
+    }
+
+    /// The position of byte `offset` in `text`; columns count characters, not bytes.
+    pub fn of_offset(text: &str, offset: usize) -> Pos {
+        let offset = offset.min(text.len());
+        let before = &text[..floor_char_boundary(text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Pos::new(line, before[line_start..].chars().count() + 1)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Paths in diagnostics read as the user typed them, without a leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let p = path.strip_prefix(".").unwrap_or(path);
+    let s = p.to_string_lossy().replace('\\', "/");
+    if s.is_empty() { ".".to_string() } else { s }
+}
+
+/// The diagnostics of one run, sorted by file and position when reported.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(ds);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.items.iter().filter(|d| d.severity == severity).count()
+    }
+
+    /// Sorted by file, line, column, then code; exact duplicates removed.
+    pub fn sorted(&self) -> Vec<Diagnostic> {
+        let mut v = self.items.clone();
+        v.sort_by(|a, b| {
+            (&a.file, a.line, a.column, a.code, &a.message).cmp(&(&b.file, b.line, b.column, b.code, &b.message))
+        });
+        v.dedup();
+        v
+    }
+
+    pub fn into_sorted(self) -> Vec<Diagnostic> {
+        self.sorted()
+    }
+}
+
+/// A failure that stops the run before the handbook can be read (exit status 2).
+#[derive(Debug)]
+pub struct Fatal(pub Diagnostic);
+
+impl From<Diagnostic> for Fatal {
+    fn from(d: Diagnostic) -> Self {
+        Fatal(d)
+    }
+}
+
+/// Joins a handbook root and a relative path for display in diagnostics.
+pub fn source_file(root: &Path, rel: &str) -> PathBuf {
+    root.join(rel)
+}

@@ -1,0 +1,23 @@
+//! ismsbook turns information-security policies (Markdown with YAML front matter) and a control
+//! catalogue (YAML) into a cross-linked static ISMS handbook.
+//!
+//! The pipeline, one module per stage: [`config`] (book.toml) -> [`load`] (sources into the
+//! [`model`]) -> [`links`] (the map of every target) -> [`markdown`] (HTML, references) ->
+//! [`audit`] (backlinks, SoA, register, gaps) -> [`render`] + [`export`] (pages, CSV, JSON)
+//! -> [`output`] (staging folder, atomic swap). [`build`] runs the stages in order.
+
+pub mod audit;
+pub mod build;
+pub mod config;
+pub mod dates;
+pub mod diagnostics;
+pub mod export;
+pub mod init;
+pub mod links;
+pub mod load;
+pub mod markdown;
+pub mod model;
+pub mod output;
+pub mod render;
+pub mod theme;
+pub mod yaml;

@@ -1,0 +1,823 @@
+//! Loading: the source folder into a typed [`Handbook`].
+//!
+//! Walks src (skipping hidden files, the build dir and the theme folder), reads every Markdown
+//! file's YAML front matter into a [`Document`], and reads the catalogue files, `soa.yaml` and
+//! `roles.yaml`. Problems become diagnostics; a file that cannot be read at all is left out.
+
+use crate::config::Config;
+use crate::dates::Date;
+use crate::diagnostics::{Diagnostic, Diagnostics, Fatal, Pos, display_path};
+use crate::model::*;
+use crate::yaml::{self, OneOrMany, Scalar};
+use rayon::prelude::*;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+pub const SOA_FILE: &str = "soa.yaml";
+pub const ROLES_FILE: &str = "roles.yaml";
+pub const CATALOGUE_DIR: &str = "catalogue";
+
+/// Output paths the generator owns; a document may not take them.
+const RESERVED: [&str; 9] =
+    ["soa.md", "register.md", "coverage.md", "print.md", "404.md", "controls/", "clauses/", "roles/", "search/"];
+
+/// Loads the handbook. Fatal only when src itself is missing or unreadable.
+pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> {
+    if !config.src.is_dir() {
+        return Err(Diagnostic::error(
+            "src-missing",
+            &config.config_file,
+            format!("the source folder {} does not exist", display_path(&config.src)),
+        )
+        .hint("set [book] src in book.toml to the folder that holds your Markdown")
+        .into());
+    }
+    let tree = walk(&config, diags);
+    let catalogue_files = match &config.catalogue_files {
+        Some(files) => files.iter().map(|f| config.src.join(f)).collect(),
+        None => tree.catalogues.clone(),
+    };
+    let mut frameworks = Vec::new();
+    let mut clauses = Vec::new();
+    let mut controls = Vec::new();
+    for file in &catalogue_files {
+        if let Some(text) = read_text(file, diags) {
+            load_catalogue(file, &text, &mut frameworks, &mut clauses, &mut controls, diags);
+        }
+    }
+    clauses.sort_by(|a: &Clause, b: &Clause| compare_ids(&a.id, &b.id));
+    controls.sort_by(|a: &Control, b: &Control| compare_ids(&a.id, &b.id));
+
+    let soa_file = config.src.join(SOA_FILE);
+    let soa = match soa_file.is_file().then(|| read_text(&soa_file, diags)).flatten() {
+        Some(text) => load_soa(&soa_file, &text, diags),
+        None => Vec::new(),
+    };
+    let roles_file = config.src.join(ROLES_FILE);
+    let roles = match roles_file.is_file().then(|| read_text(&roles_file, diags)).flatten() {
+        Some(text) => load_roles(&roles_file, &text, diags),
+        None => Vec::new(),
+    };
+
+    let parsed: Vec<(Option<Document>, Vec<Diagnostic>)> =
+        tree.markdown.par_iter().map(|rel| load_document(&config, rel)).collect();
+    let mut all = Vec::new();
+    for (doc, ds) in parsed {
+        diags.extend(ds);
+        all.extend(doc);
+    }
+
+    let mut handbook = Handbook {
+        build_date: Date::build_date(),
+        documents: Vec::new(),
+        excluded: Vec::new(),
+        frameworks,
+        clauses,
+        controls,
+        soa,
+        soa_file,
+        roles,
+        assets: tree.assets,
+        index: Index::default(),
+        config,
+    };
+    check_ids(&mut all, &handbook, diags);
+    for doc in all {
+        if handbook.config.includes(&doc.classification) {
+            handbook.documents.push(doc);
+        } else {
+            handbook.excluded.push(ExcludedDocument { id: doc.id, path: doc.path, classification: doc.classification });
+        }
+    }
+    handbook.build_index();
+    check_catalogue_refs(&handbook, diags);
+    Ok(handbook)
+}
+
+/// What the walk of src found, each list sorted.
+struct SourceTree {
+    markdown: Vec<String>,
+    catalogues: Vec<PathBuf>,
+    assets: Vec<String>,
+}
+
+fn walk(config: &Config, diags: &mut Diagnostics) -> SourceTree {
+    let skip: Vec<PathBuf> = [Some(&config.build_dir), config.theme_dir.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let mut tree = SourceTree { markdown: Vec::new(), catalogues: Vec::new(), assets: Vec::new() };
+    let walker = walkdir::WalkDir::new(&config.src).follow_links(true).sort_by_file_name();
+    let mut it = walker.into_iter();
+    while let Some(entry) = it.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let file = e.path().map(Path::to_path_buf).unwrap_or_else(|| config.src.clone());
+                let (code, msg) = if e.loop_ancestor().is_some() {
+                    ("symlink-loop", "symbolic link loop: this folder links back to one of its parents".to_string())
+                } else {
+                    ("io-error", format!("cannot read: {e}"))
+                };
+                diags.push(Diagnostic::error(code, &file, msg).hint("remove the link or point it elsewhere"));
+                continue;
+            }
+        };
+        let is_dir = entry.file_type().is_dir();
+        let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
+        let skipped = is_dir && entry.path().canonicalize().map(|p| skip.contains(&p)).unwrap_or(false);
+        if hidden || skipped {
+            if is_dir {
+                it.skip_current_dir();
+            }
+            continue;
+        }
+        if is_dir {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(&config.src) else { continue };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let top_level = !rel.contains('/');
+        if rel.ends_with(".md") {
+            tree.markdown.push(rel);
+        } else if rel.starts_with("catalogue/") && rel.ends_with(".yaml") && rel.matches('/').count() == 1 {
+            tree.catalogues.push(entry.path().to_path_buf());
+        } else if !(top_level && (rel == SOA_FILE || rel == ROLES_FILE || rel == crate::config::CONFIG_FILE)) {
+            tree.assets.push(rel);
+        }
+    }
+    tree
+}
+
+/// Reads a UTF-8 file; reports unreadable or non-UTF-8 files.
+fn read_text(file: &Path, diags: &mut Diagnostics) -> Option<String> {
+    match read_utf8(file) {
+        Ok(t) => Some(t),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
+fn read_utf8(file: &Path) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(file).map_err(|e| Diagnostic::error("io-error", file, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let text = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]).into_owned();
+        Diagnostic::error("not-utf8", file, "the file is not valid UTF-8 text")
+            .at_pos(Pos::of_offset(&text, text.len()))
+            .hint("save the file with UTF-8 encoding")
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents
+
+#[derive(Debug, Default, Deserialize)]
+struct FrontMatter {
+    id: Option<Scalar>,
+    title: Option<String>,
+    #[serde(rename = "type")]
+    doc_type: Option<String>,
+    owner: Option<String>,
+    approver: Option<String>,
+    version: Option<Scalar>,
+    approved: Option<Scalar>,
+    review: Option<Scalar>,
+    classification: Option<String>,
+    audience: Option<OneOrMany>,
+    controls: Option<OneOrMany>,
+    clauses: Option<OneOrMany>,
+    history: Option<Vec<RawHistory>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawHistory {
+    version: Option<Scalar>,
+    date: Option<Scalar>,
+    change: Option<String>,
+}
+
+/// Splits `---\nYAML\n---\n` off the top of a file: (yaml, first yaml line, body offset).
+fn split_front_matter(text: &str) -> Result<Option<(&str, usize)>, ()> {
+    let first = text.lines().next().unwrap_or("");
+    if first.trim_end() != "---" {
+        return Ok(None);
+    }
+    let start = text.find('\n').map_or(text.len(), |i| i + 1);
+    let mut offset = start;
+    for line in text[start..].split_inclusive('\n') {
+        let t = line.trim_end();
+        if t == "---" || t == "..." {
+            return Ok(Some((&text[start..offset], offset + line.len())));
+        }
+        offset += line.len();
+    }
+    Err(())
+}
+
+fn load_document(config: &Config, rel: &str) -> (Option<Document>, Vec<Diagnostic>) {
+    let file = config.src.join(rel);
+    let mut ds = Vec::new();
+    let source = match read_utf8(&file) {
+        Ok(t) => t,
+        Err(d) => return (None, vec![d]),
+    };
+    if source.trim().is_empty() {
+        ds.push(
+            Diagnostic::error("empty-file", &file, "the file is empty")
+                .hint("write a `# Title` and some content, or delete the file"),
+        );
+        return (None, ds);
+    }
+    let (fm, body_start) = match split_front_matter(&source) {
+        Ok(None) => (FrontMatter::default(), 0),
+        Ok(Some((yaml_text, body_start))) if yaml_text.trim().is_empty() => (FrontMatter::default(), body_start),
+        Ok(Some((yaml_text, body_start))) => match parse_front_matter(yaml_text, &file) {
+            Ok((fm, warnings)) => {
+                ds.extend(warnings);
+                (fm, body_start)
+            }
+            Err(d) => return (None, vec![d]),
+        },
+        Err(()) => {
+            ds.push(
+                Diagnostic::error("front-matter-unclosed", &file, "the front matter opened on line 1 is never closed")
+                    .hint("end the front matter with a line holding only `---`"),
+            );
+            return (None, ds);
+        }
+    };
+    let fm_text = &source[..body_start];
+    let pos_of = |key: &str| yaml::find_key(fm_text, key).unwrap_or(Pos::new(1, 1));
+
+    let body = &source[body_start..];
+    let title = match fm.title.clone().or_else(|| crate::markdown::first_heading(body)) {
+        Some(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => {
+            ds.push(
+                Diagnostic::error("no-title", &file, "the document has no title")
+                    .hint("add `title:` to the front matter or start the text with a `# Heading`"),
+            );
+            return (None, ds);
+        }
+    };
+    let stem = rel.strip_suffix(".md").unwrap_or(rel);
+    let id = fm.id.map(|s| s.0.trim().to_string()).unwrap_or_else(|| stem.to_string());
+    if !id.chars().any(char::is_alphabetic) {
+        ds.push(
+            Diagnostic::error("invalid-id", &file, format!("document id `{id}` must contain a letter"))
+                .at_pos(pos_of("id"))
+                .hint("ids like 5.2 or A.5.15 name clauses and controls; use e.g. POL-AC"),
+        );
+    }
+    let doc_type = match fm.doc_type.as_deref() {
+        None => DocType::Page,
+        Some(t) => DocType::parse(t.trim()).unwrap_or_else(|| {
+            ds.push(
+                Diagnostic::error("unknown-type", &file, format!("unknown document type `{t}`"))
+                    .at_pos(pos_of("type"))
+                    .hint("use one of: policy, standard, procedure, guideline, record, page"),
+            );
+            DocType::Page
+        }),
+    };
+    let classification = match fm.classification {
+        Some(c) => {
+            let c = c.trim().to_string();
+            if config.level_rank(&c).is_none() {
+                ds.push(
+                    Diagnostic::error("unknown-classification", &file, format!("unknown classification `{c}`"))
+                        .at_pos(pos_of("classification"))
+                        .hint(format!("levels are, lowest first: {}", config.levels.join(", "))),
+                );
+            }
+            c
+        }
+        None => crate::config::DEFAULT_LEVELS
+            .iter()
+            .find(|l| **l == "internal" && config.level_rank(l).is_some())
+            .map_or_else(|| config.levels[0].clone(), |l| l.to_string()),
+    };
+    let mut date = |key: &str, v: Option<Scalar>| -> Option<Date> {
+        let v = v?;
+        let parsed = Date::parse(&v.0);
+        if parsed.is_none() {
+            ds.push(
+                Diagnostic::error("invalid-date", &file, format!("`{key}: {}` is not a date", v.0))
+                    .at_pos(pos_of(key))
+                    .hint("write dates as YYYY-MM-DD, e.g. 2026-03-01"),
+            );
+        }
+        parsed
+    };
+    let approved = date("approved", fm.approved);
+    let review = date("review", fm.review);
+    let history = fm
+        .history
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| HistoryEntry {
+            version: h.version.map(|v| v.0).unwrap_or_default(),
+            date: date("date", h.date),
+            change: h.change.unwrap_or_default(),
+        })
+        .collect();
+    if let (Some(a), Some(r)) = (approved, review)
+        && r < a
+    {
+        ds.push(
+            Diagnostic::error("review-before-approval", &file, format!("review date {r} is before approval date {a}"))
+                .at_pos(pos_of("review")),
+        );
+    }
+    let url = format!("{stem}.html");
+    if RESERVED.iter().any(|r| if r.ends_with('/') { rel.starts_with(r) } else { rel == *r }) {
+        ds.push(
+            Diagnostic::error("reserved-path", &file, format!("`{rel}` would overwrite a page the handbook generates"))
+                .hint("rename or move the file"),
+        );
+    }
+    let sha256 = hex(&Sha256::digest(source.as_bytes()));
+    let list = |v: Option<OneOrMany>| v.map(OneOrMany::into_strings).unwrap_or_default();
+    let doc = Document {
+        id,
+        title,
+        doc_type,
+        owner: fm.owner.filter(|s| !s.trim().is_empty()),
+        approver: fm.approver.filter(|s| !s.trim().is_empty()),
+        version: fm.version.map(|v| v.0).filter(|s| !s.trim().is_empty()),
+        approved,
+        review,
+        classification,
+        audience: list(fm.audience),
+        controls: list(fm.controls),
+        clauses: list(fm.clauses),
+        history,
+        path: rel.to_string(),
+        url,
+        sha256,
+        file,
+        body_start,
+        source,
+    };
+    (Some(doc), ds)
+}
+
+fn parse_front_matter(text: &str, file: &Path) -> Result<(FrontMatter, Vec<Diagnostic>), Diagnostic> {
+    yaml::parse::<FrontMatter>(text, file, 2).map_err(|d| match yaml::parse_value(text, file, 2) {
+        Ok(v) if !v.is_mapping() => Diagnostic::error(
+            "front-matter-not-mapping",
+            file,
+            "the front matter must be a mapping of `key: value` lines",
+        )
+        .at(2, 1)
+        .hint("write e.g. `id: POL-AC` and `title: Access Control Policy` on their own lines"),
+        _ => d,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Duplicate document ids, and document ids that a control or clause already has.
+fn check_ids(docs: &mut [Document], hb: &Handbook, diags: &mut Diagnostics) {
+    let mut seen: HashMap<&str, &Document> = HashMap::new();
+    let catalogue: HashMap<&str, &'static str> = hb
+        .controls
+        .iter()
+        .map(|c| (c.id.as_str(), "control"))
+        .chain(hb.clauses.iter().map(|c| (c.id.as_str(), "clause")))
+        .collect();
+    for doc in docs.iter() {
+        let pos = id_pos(doc);
+        if let Some(kind) = catalogue.get(doc.id.as_str()) {
+            diags.push(
+                Diagnostic::error("id-collision", &doc.file, format!("document id `{}` is also a {kind} id", doc.id))
+                    .at_pos(pos)
+                    .hint("give the document an id of its own, e.g. with a prefix such as POL-"),
+            );
+        }
+        if let Some(first) = seen.get(doc.id.as_str()) {
+            diags.push(
+                Diagnostic::error(
+                    "duplicate-id",
+                    &doc.file,
+                    format!("document id `{}` is already used by {}", doc.id, display_path(&first.file)),
+                )
+                .at_pos(pos)
+                .hint("every document needs its own id"),
+            );
+        } else {
+            seen.insert(&doc.id, doc);
+        }
+    }
+}
+
+fn id_pos(doc: &Document) -> Pos {
+    yaml::find_key(&doc.source[..doc.body_start], "id").unwrap_or(Pos::new(1, 1))
+}
+
+/// Front-matter `controls`/`clauses`, role ids and soa.yaml rows that name nothing known.
+fn check_catalogue_refs(hb: &Handbook, diags: &mut Diagnostics) {
+    for doc in &hb.documents {
+        let fm = &doc.source[..doc.body_start];
+        for (key, ids) in [("controls", &doc.controls), ("clauses", &doc.clauses)] {
+            for id in ids {
+                let known = if key == "controls" { hb.control(id).is_some() } else { hb.clause(id).is_some() };
+                if known {
+                    continue;
+                }
+                let from = fm.find(&format!("{key}:")).unwrap_or(0);
+                let pos = yaml::find_after(fm, from, id).unwrap_or_else(|| Pos::new(1, 1));
+                if key == "controls" && hb.index.successors.contains_key(id) {
+                    let succ = hb.index.successors[id].join(", ");
+                    diags.push(
+                        Diagnostic::error("legacy-id", &doc.file, format!("{id} is an ISO/IEC 27001:2013 id"))
+                            .at_pos(pos)
+                            .hint(format!("list its 2022 successor instead: {succ}")),
+                    );
+                    continue;
+                }
+                let (code, what, candidates): (&'static str, &str, Vec<&str>) = if key == "controls" {
+                    ("unknown-control", "control", hb.controls.iter().map(|c| c.id.as_str()).collect())
+                } else {
+                    ("unknown-clause", "clause", hb.clauses.iter().map(|c| c.id.as_str()).collect())
+                };
+                diags.push(crate::links::unknown(code, &doc.file, pos, &format!("no {what} {id}"), id, &candidates));
+            }
+        }
+        if hb.roles.is_empty() {
+            continue;
+        }
+        for role in &doc.audience {
+            if role != "all-staff" && hb.role(role).is_none() {
+                let from = fm.find("audience:").unwrap_or(0);
+                let pos = yaml::find_after(fm, from, role).unwrap_or_else(|| Pos::new(1, 1));
+                let ids: Vec<&str> = hb.roles.iter().map(|r| r.id.as_str()).collect();
+                let mut d = crate::links::unknown(
+                    "unknown-role",
+                    &doc.file,
+                    pos,
+                    &format!("no role `{role}` in roles.yaml"),
+                    role,
+                    &ids,
+                );
+                d.severity = crate::diagnostics::Severity::Warning;
+                diags.push(d);
+            }
+        }
+    }
+    let ids: Vec<&str> = hb.controls.iter().map(|c| c.id.as_str()).collect();
+    let mut seen = HashMap::new();
+    for d in &hb.soa {
+        if hb.control(&d.control).is_none() {
+            let pos = Pos::new(d.line, 1);
+            diags.push(crate::links::unknown(
+                "unknown-control",
+                &hb.soa_file,
+                pos,
+                &format!("soa.yaml names no known control {}", d.control),
+                &d.control,
+                &ids,
+            ));
+        }
+        if let Some(first) = seen.insert(d.control.as_str(), d.line) {
+            diags.push(
+                Diagnostic::error(
+                    "duplicate-decision",
+                    &hb.soa_file,
+                    format!("a second decision for {} (the first is on line {first})", d.control),
+                )
+                .at(d.line, 1)
+                .hint("keep one decision per control"),
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalogue, SoA, roles
+
+#[derive(Debug, Deserialize)]
+struct RawCatalogue {
+    framework: Option<RawFramework>,
+    #[serde(default)]
+    clauses: Vec<RawClause>,
+    #[serde(default)]
+    controls: Vec<RawControl>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawFramework {
+    id: Option<Scalar>,
+    title: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawClause {
+    id: Option<Scalar>,
+    title: Option<String>,
+    summary: Option<String>,
+    documented_information: Option<String>,
+    controls: Option<OneOrMany>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawControl {
+    id: Option<Scalar>,
+    title: Option<String>,
+    theme: Option<String>,
+    requirement: Option<String>,
+    guidance: Option<String>,
+    #[serde(default)]
+    attributes: BTreeMap<String, OneOrMany>,
+    replaces: Option<OneOrMany>,
+}
+
+fn load_catalogue(
+    file: &Path,
+    text: &str,
+    frameworks: &mut Vec<Framework>,
+    clauses: &mut Vec<Clause>,
+    controls: &mut Vec<Control>,
+    diags: &mut Diagnostics,
+) {
+    let raw: RawCatalogue = match yaml::parse(text, file, 1) {
+        Ok((raw, warnings)) => {
+            diags.extend(warnings);
+            raw
+        }
+        Err(d) => {
+            diags.push(d);
+            return;
+        }
+    };
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let framework = raw.framework.map_or_else(
+        || Framework { id: stem.clone(), title: stem.clone() },
+        |f| Framework {
+            id: f.id.map(|s| s.0).unwrap_or_else(|| stem.clone()),
+            title: f.title.unwrap_or_else(|| stem.clone()),
+        },
+    );
+    // Entry positions: the n-th `- ` item under each list key.
+    let clause_lines = list_item_lines(text, "clauses");
+    let control_lines = list_item_lines(text, "controls");
+    let missing = |what: &str, field: &str, n: usize, lines: &[usize]| {
+        Diagnostic::error("catalogue-missing-field", file, format!("{what} number {} has no `{field}`", n + 1))
+            .at(lines.get(n).copied().unwrap_or(1), 1)
+            .hint(format!("every {what} needs an id and a title"))
+    };
+    for (n, c) in raw.clauses.into_iter().enumerate() {
+        let (Some(id), Some(title)) = (c.id.clone(), c.title.clone()) else {
+            let field = if c.id.is_none() { "id" } else { "title" };
+            diags.push(missing("clause", field, n, &clause_lines));
+            continue;
+        };
+        push_unique(clauses, &id.0, file, clause_lines.get(n).copied().unwrap_or(1), diags, |line| Clause {
+            id: id.0.clone(),
+            title,
+            summary: c.summary.unwrap_or_default(),
+            documented_information: c.documented_information.filter(|s| !s.trim().is_empty()),
+            controls: c.controls.map(OneOrMany::into_strings).unwrap_or_default(),
+            framework: framework.id.clone(),
+            file: file.to_path_buf(),
+            line,
+        });
+    }
+    for (n, c) in raw.controls.into_iter().enumerate() {
+        let (Some(id), Some(title)) = (c.id.clone(), c.title.clone()) else {
+            let field = if c.id.is_none() { "id" } else { "title" };
+            diags.push(missing("control", field, n, &control_lines));
+            continue;
+        };
+        push_unique(controls, &id.0, file, control_lines.get(n).copied().unwrap_or(1), diags, |line| Control {
+            id: id.0.clone(),
+            title,
+            theme: c.theme.unwrap_or_else(|| "other".to_string()),
+            requirement: c.requirement.unwrap_or_default(),
+            guidance: c.guidance.unwrap_or_default(),
+            attributes: c.attributes.into_iter().map(|(k, v)| (k, v.into_strings())).collect(),
+            replaces: c.replaces.map(OneOrMany::into_strings).unwrap_or_default(),
+            framework: framework.id.clone(),
+            file: file.to_path_buf(),
+            line,
+        });
+    }
+    frameworks.push(framework);
+}
+
+/// Things with an id that must be unique across all catalogue files.
+trait HasId {
+    fn id(&self) -> &str;
+    fn origin(&self) -> (&Path, usize);
+}
+impl HasId for Clause {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn origin(&self) -> (&Path, usize) {
+        (&self.file, self.line)
+    }
+}
+impl HasId for Control {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn origin(&self) -> (&Path, usize) {
+        (&self.file, self.line)
+    }
+}
+
+fn push_unique<T: HasId>(
+    items: &mut Vec<T>,
+    id: &str,
+    file: &Path,
+    line: usize,
+    diags: &mut Diagnostics,
+    make: impl FnOnce(usize) -> T,
+) {
+    if let Some(first) = items.iter().find(|x| x.id() == id) {
+        let (f, l) = first.origin();
+        diags.push(
+            Diagnostic::error("duplicate-id", file, format!("`{id}` is already defined at {}:{l}", display_path(f)))
+                .at(line, 1),
+        );
+        return;
+    }
+    items.push(make(line));
+}
+
+/// 1-based lines of the `- ` items of the top-level list `key:` (best effort).
+fn list_item_lines(text: &str, key: &str) -> Vec<usize> {
+    let mut lines = Vec::new();
+    let mut inside = false;
+    let mut indent = None;
+    for (i, line) in text.lines().enumerate() {
+        if !line.starts_with(' ') && !line.starts_with('-') && !line.trim().is_empty() && !line.starts_with('#') {
+            inside = line.starts_with(&format!("{key}:"));
+            indent = None;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("- ") || trimmed == "-" {
+            let ind = line.len() - trimmed.len();
+            if indent.is_none() {
+                indent = Some(ind);
+            }
+            if indent == Some(ind) {
+                lines.push(i + 1);
+            }
+        }
+    }
+    lines
+}
+
+#[derive(Debug, Deserialize)]
+struct RawDecision {
+    control: Option<Scalar>,
+    applicable: Option<bool>,
+    justification: Option<String>,
+    status: Option<String>,
+}
+
+fn load_soa(file: &Path, text: &str, diags: &mut Diagnostics) -> Vec<SoaDecision> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    let raw: Vec<RawDecision> = match yaml::parse(text, file, 1) {
+        Ok((raw, warnings)) => {
+            diags.extend(warnings);
+            raw
+        }
+        Err(d) => {
+            diags.push(d);
+            return Vec::new();
+        }
+    };
+    let lines = top_list_lines(text);
+    let mut out = Vec::new();
+    for (n, r) in raw.into_iter().enumerate() {
+        let line = lines.get(n).copied().unwrap_or(1);
+        let Some(control) = r.control.map(|c| c.0) else {
+            diags.push(
+                Diagnostic::error("soa-invalid", file, format!("decision number {} names no `control`", n + 1))
+                    .at(line, 1),
+            );
+            continue;
+        };
+        let Some(applicable) = r.applicable else {
+            diags.push(
+                Diagnostic::error(
+                    "soa-invalid",
+                    file,
+                    format!("the decision for {control} has no `applicable: true|false`"),
+                )
+                .at(line, 1),
+            );
+            continue;
+        };
+        let status = r.status.as_deref().and_then(|s| {
+            let st = Status::parse(s.trim());
+            if st.is_none() {
+                let pos = yaml::find_after(text, offset_of_line(text, line), "status:").unwrap_or(Pos::new(line, 1));
+                diags.push(
+                    Diagnostic::error("invalid-status", file, format!("unknown status `{s}` for {control}"))
+                        .at_pos(pos)
+                        .hint("use one of: implemented, partial, planned, not-implemented"),
+                );
+            }
+            st
+        });
+        out.push(SoaDecision {
+            control,
+            applicable,
+            justification: r.justification.filter(|s| !s.trim().is_empty()),
+            status,
+            line,
+        });
+    }
+    out
+}
+
+fn offset_of_line(text: &str, line: usize) -> usize {
+    text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum()
+}
+
+/// 1-based lines of the items of a top-level YAML list.
+fn top_list_lines(text: &str) -> Vec<usize> {
+    text.lines().enumerate().filter(|(_, l)| l.starts_with("- ") || *l == "-").map(|(i, _)| i + 1).collect()
+}
+
+#[derive(Debug, Deserialize)]
+struct RawRole {
+    id: Option<Scalar>,
+    title: Option<String>,
+    description: Option<String>,
+    responsibilities: Option<OneOrMany>,
+}
+
+fn load_roles(file: &Path, text: &str, diags: &mut Diagnostics) -> Vec<Role> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    let raw: Vec<RawRole> = match yaml::parse(text, file, 1) {
+        Ok((raw, warnings)) => {
+            diags.extend(warnings);
+            raw
+        }
+        Err(d) => {
+            diags.push(d);
+            return Vec::new();
+        }
+    };
+    let lines = top_list_lines(text);
+    let mut out: Vec<Role> = Vec::new();
+    for (n, r) in raw.into_iter().enumerate() {
+        let line = lines.get(n).copied().unwrap_or(1);
+        let Some(id) = r.id.map(|s| s.0) else {
+            diags.push(
+                Diagnostic::error("role-invalid", file, format!("role number {} has no `id`", n + 1)).at(line, 1),
+            );
+            continue;
+        };
+        if out.iter().any(|o| o.id == id) {
+            diags.push(Diagnostic::error("duplicate-id", file, format!("role `{id}` is defined twice")).at(line, 1));
+            continue;
+        }
+        out.push(Role {
+            title: r.title.unwrap_or_else(|| id.clone()),
+            id,
+            description: r.description,
+            responsibilities: r.responsibilities.map(OneOrMany::into_strings).unwrap_or_default(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_matter_split() {
+        assert_eq!(split_front_matter("---\nid: X\n---\n# T\n"), Ok(Some(("id: X\n", 15))));
+        assert_eq!(split_front_matter("# T\n"), Ok(None));
+        assert_eq!(split_front_matter("---\nid: X\n"), Err(()));
+    }
+
+    #[test]
+    fn list_lines() {
+        let text = "framework: {id: x}\nclauses:\n  - id: \"4\"\n    title: A\n  - id: \"5\"\ncontrols:\n  - id: A.1\n";
+        assert_eq!(list_item_lines(text, "clauses"), [3, 5]);
+        assert_eq!(list_item_lines(text, "controls"), [7]);
+    }
+}

@@ -1,0 +1,134 @@
+//! The `ismsbook` command line: parses arguments, runs a command, prints diagnostics and
+//! exits 0 (success), 1 (the handbook has errors, or warnings under --deny-warnings) or 2
+//! (bad command line or unreadable configuration).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ismsbook::build::{self, Mode, Options};
+use ismsbook::diagnostics::{Diagnostic, Fatal, display_path};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Build an ISMS handbook: policies in Markdown and a control catalogue in YAML become a
+/// cross-linked static website with the Statement of Applicability, the document register
+/// and the coverage gaps an ISO/IEC 27001 auditor asks for.
+#[derive(Parser)]
+#[command(name = "ismsbook", version, about, long_about = None, after_help = "Start with `ismsbook init my-isms`, then `ismsbook build my-isms` and open my-isms/book/index.html.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the handbook into its build dir (default: book/ next to book.toml)
+    Build {
+        /// The folder that holds book.toml
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Write the site here instead of the configured build dir (relative to the current folder)
+        #[arg(short = 'd', long = "dest-dir", value_name = "BUILD_DIR")]
+        build_dir: Option<PathBuf>,
+        /// Publish documents up to this classification level (e.g. confidential)
+        #[arg(long, value_name = "LEVEL")]
+        classification: Option<String>,
+    },
+    /// Validate the handbook and report problems without writing anything
+    Check {
+        /// The folder that holds book.toml
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// How to print diagnostics
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Fail (exit status 1) on warnings too: the gate to put in CI
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Check as a build at this classification level would see the handbook
+        #[arg(long, value_name = "LEVEL")]
+        classification: Option<String>,
+    },
+    /// Create a new handbook that builds without a warning
+    Init {
+        /// Where to create it (created if missing)
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Include the complete ISO/IEC 27001:2022 catalogue instead of the two-control starter
+        #[arg(long)]
+        full: bool,
+    },
+    /// Delete the build dir (only a folder ismsbook wrote)
+    Clean {
+        /// The folder that holds book.toml
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(Fatal(d)) => {
+            eprintln!("{}", d.human());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, Fatal> {
+    match command {
+        Command::Build { dir, build_dir, classification } => {
+            let report = build::run(&Options { dir, build_dir, classification }, Mode::Build)?;
+            print_human(&report.diagnostics);
+            eprintln!("{}", report.summary);
+            Ok(exit(report.errors > 0))
+        }
+        Command::Check { dir, format, deny_warnings, classification } => {
+            let report = build::run(&Options { dir, build_dir: None, classification }, Mode::Check)?;
+            match format {
+                Format::Human => {
+                    print_human(&report.diagnostics);
+                    eprintln!("{}: {} error(s), {} warning(s)", report.summary, report.errors, report.warnings);
+                }
+                Format::Json => {
+                    let json = serde_json::to_string_pretty(&report.diagnostics).unwrap_or_else(|_| "[]".into());
+                    println!("{json}");
+                }
+            }
+            Ok(exit(report.errors > 0 || (deny_warnings && report.warnings > 0)))
+        }
+        Command::Init { dir, full } => {
+            let written = ismsbook::init::init(&dir, full)?;
+            for f in &written {
+                eprintln!("created {}", display_path(f));
+            }
+            eprintln!("next: ismsbook build {}", display_path(&dir));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Clean { dir } => {
+            let (config, _) = build::configure(&Options { dir, ..Options::default() })?;
+            if ismsbook::output::clean(&config)? {
+                eprintln!("removed {}", display_path(&config.build_dir));
+            } else {
+                eprintln!("nothing to clean: {} does not exist", display_path(&config.build_dir));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_human(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{}", d.human());
+    }
+}
+
+fn exit(failed: bool) -> ExitCode {
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}

@@ -1,0 +1,475 @@
+//! Markdown: one document's text to HTML, with heading ids and resolved references.
+//!
+//! pulldown-cmark parses (tables, footnotes, strikethrough, task lists, heading attributes and
+//! `[[wikilinks]]`); this module rewrites the event stream: headings get stable unique ids and
+//! an anchor, `[[ID]]` and `[[ID|text]]` become links to controls, clauses and documents, and
+//! relative `.md` links become `.html` links. Code spans and blocks are never touched, because
+//! the parser never reports links inside them.
+
+use crate::diagnostics::{Diagnostic, Pos};
+use crate::links::{self, AnchorCheck, CrossRef, Target, TargetKey, Targets};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use std::collections::HashSet;
+use std::path::Path;
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_WIKILINKS
+}
+
+/// The text of the first heading, for documents without a `title`.
+pub fn first_heading(body: &str) -> Option<String> {
+    let mut inside = false;
+    let mut text = String::new();
+    for event in Parser::new_ext(body, options()) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => inside = true,
+            Event::End(TagEnd::Heading(_)) => return Some(text),
+            Event::Text(t) | Event::Code(t) if inside => text.push_str(&t),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A heading id: lowercase words joined by `-`, punctuation dropped (`1. Scope & aims` ->
+/// `1-scope-aims`).
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            slug.extend(c.to_lowercase());
+        } else if (c.is_whitespace() || c == '-' || c == '_') && !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-').to_string();
+    if slug.is_empty() { "section".to_string() } else { slug }
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+}
+
+/// Where the text comes from and where its HTML goes.
+pub struct Source<'s> {
+    /// The file, for diagnostics.
+    pub file: &'s Path,
+    /// The whole file text and the byte offset of the Markdown within it.
+    pub text: &'s str,
+    pub offset: usize,
+    /// The page the HTML lands on (build-dir-relative), for relative URLs.
+    pub page: &'s str,
+    /// The src-relative path of the document, for relative links; `None` outside documents.
+    pub doc_path: Option<&'s str>,
+}
+
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub headings: Vec<Heading>,
+    pub refs: Vec<CrossRef>,
+    pub anchors: Vec<AnchorCheck>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Renders Markdown to HTML, resolving references against `targets`.
+pub fn render(src: &Source, targets: &Targets) -> Rendered {
+    let markdown = &src.text[src.offset..];
+    let root = links::root_of(src.page);
+    let mut out = Rendered::default();
+    let mut used_ids: HashSet<String> = HashSet::new();
+    let mut events: Vec<Event> = Vec::new();
+    let mut section: Option<(String, String)> = None;
+    let mut parser = Parser::new_ext(markdown, options()).into_offset_iter();
+
+    while let Some((event, range)) = parser.next() {
+        let pos = || Pos::of_offset(src.text, src.offset + range.start);
+        match event {
+            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+                let mut inner = Vec::new();
+                let mut text = String::new();
+                for (e, _) in parser.by_ref() {
+                    match &e {
+                        Event::End(TagEnd::Heading(_)) => break,
+                        Event::Text(t) | Event::Code(t) => text.push_str(t),
+                        _ => {}
+                    }
+                    inner.push(e);
+                }
+                let base = id.map(|i| i.to_string()).unwrap_or_else(|| slugify(&text));
+                let id = unique_id(&base, &mut used_ids);
+                let title = text.trim().to_string();
+                if level != HeadingLevel::H1 {
+                    section = Some((id.clone(), title.clone()));
+                }
+                out.headings.push(Heading { level: level as u8, id: id.clone(), title });
+                let anchor = format!("<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\">#</a>");
+                events.push(Event::Start(Tag::Heading { level, id: Some(id.into()), classes, attrs }));
+                // A wikilink inside a heading is resolved like any other.
+                let mut inner_iter = inner.into_iter();
+                while let Some(e) = inner_iter.next() {
+                    match e {
+                        Event::Start(Tag::Link { link_type: LinkType::WikiLink { has_pothole }, dest_url, .. }) => {
+                            let body: Vec<Event> =
+                                inner_iter.by_ref().take_while(|e| !matches!(e, Event::End(TagEnd::Link))).collect();
+                            let p = pos();
+                            wikilink(
+                                src,
+                                targets,
+                                &root,
+                                &dest_url,
+                                has_pothole,
+                                body,
+                                p,
+                                &section,
+                                &mut out,
+                                &mut events,
+                            );
+                        }
+                        e => events.push(e),
+                    }
+                }
+                events.push(Event::InlineHtml(anchor.into()));
+                events.push(Event::End(TagEnd::Heading(level)));
+            }
+            Event::Start(Tag::Link { link_type: LinkType::WikiLink { has_pothole }, dest_url, .. }) => {
+                let mut body = Vec::new();
+                for (e, _) in parser.by_ref() {
+                    if matches!(e, Event::End(TagEnd::Link)) {
+                        break;
+                    }
+                    body.push(e);
+                }
+                let p = pos();
+                wikilink(src, targets, &root, &dest_url, has_pothole, body, p, &section, &mut out, &mut events);
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                match relative_link(src, targets, &root, &dest_url, pos(), &section, &mut out) {
+                    LinkFate::Keep => events.push(Event::Start(Tag::Link { link_type, dest_url, title, id })),
+                    LinkFate::Rewrite(url) => {
+                        events.push(Event::Start(Tag::Link { link_type, dest_url: url.into(), title, id }))
+                    }
+                    LinkFate::PlainText => {
+                        for (e, _) in parser.by_ref() {
+                            if matches!(e, Event::End(TagEnd::Link)) {
+                                break;
+                            }
+                            events.push(e);
+                        }
+                    }
+                }
+            }
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                let _ = relative_link(src, targets, &root, &dest_url, pos(), &section, &mut out);
+                events.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
+            }
+            e => events.push(e),
+        }
+    }
+    out.html.reserve(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
+    out
+}
+
+fn unique_id(base: &str, used: &mut HashSet<String>) -> String {
+    let mut id = base.to_string();
+    let mut n = 1;
+    while used.contains(&id) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    used.insert(id.clone());
+    id
+}
+
+/// The default text and the URL of a resolved target.
+pub fn describe(targets: &Targets, target: &Target) -> Option<(String, String, TargetKey)> {
+    let hb = targets.hb;
+    match target {
+        Target::Control(i) => {
+            let c = &hb.controls[*i];
+            Some((format!("{} {}", c.id, c.title), control_url(&c.id), TargetKey::Control(c.id.clone())))
+        }
+        Target::Clause(i) => {
+            let c = &hb.clauses[*i];
+            Some((format!("Clause {} {}", c.id, c.title), clause_url(&c.id), TargetKey::Clause(c.id.clone())))
+        }
+        Target::Document(i) => {
+            let d = &hb.documents[*i];
+            Some((d.title.clone(), d.url.clone(), TargetKey::Document(d.id.clone())))
+        }
+        Target::Legacy(_) | Target::Excluded(_) => None,
+    }
+}
+
+pub fn control_url(id: &str) -> String {
+    format!("controls/{id}.html")
+}
+
+pub fn clause_url(id: &str) -> String {
+    format!("clauses/{id}.html")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn wikilink<'e>(
+    src: &Source,
+    targets: &Targets,
+    root: &str,
+    dest: &str,
+    has_pothole: bool,
+    body: Vec<Event<'e>>,
+    pos: Pos,
+    section: &Option<(String, String)>,
+    out: &mut Rendered,
+    events: &mut Vec<Event<'e>>,
+) {
+    let id = dest.trim();
+    let (id, anchor) = match id.split_once('#') {
+        Some((i, a)) => (i.trim(), Some(a.trim())),
+        None => (id, None),
+    };
+    let resolved: Vec<Target> = match targets.resolve_id(id) {
+        Some(Target::Legacy(succ)) => {
+            let names: Vec<&str> = succ.iter().map(|&i| targets.hb.controls[i].id.as_str()).collect();
+            out.diagnostics.push(
+                Diagnostic::warning("legacy-reference", src.file, format!("{id} is an ISO/IEC 27001:2013 control id"))
+                    .at_pos(pos)
+                    .hint(format!("write [[{}]] instead", names.join("]] or [[")))
+                    .at_pos(pos),
+            );
+            succ.into_iter().map(Target::Control).collect()
+        }
+        Some(Target::Excluded(i)) => {
+            let ex = &targets.hb.excluded[i];
+            out.diagnostics.push(
+                Diagnostic::warning(
+                    "excluded-reference",
+                    src.file,
+                    format!("[[{id}]] is {} and not published in this build: shown as plain text", ex.classification),
+                )
+                .at_pos(pos),
+            );
+            plain(has_pothole, body, id, events);
+            return;
+        }
+        Some(t) => vec![t],
+        None => {
+            let code = links::unknown_code(id);
+            let what = match code {
+                "unknown-control" => "control",
+                "unknown-clause" => "clause",
+                _ => "document",
+            };
+            let ids = targets.all_ids();
+            out.diagnostics.push(links::unknown(code, src.file, pos, &format!("no {what} {id}"), id, &ids));
+            plain(has_pothole, body, dest, events);
+            return;
+        }
+    };
+    let mut body = Some(body);
+    for (n, target) in resolved.iter().enumerate() {
+        let Some((text, url, key)) = describe(targets, target) else { continue };
+        if n > 0 {
+            events.push(Event::Text(" / ".into()));
+        }
+        let mut href = format!("{root}{url}");
+        if let Some(a) = anchor {
+            href.push('#');
+            href.push_str(a);
+            if let TargetKey::Document(_) = key {
+                out.anchors.push(AnchorCheck { page: url.clone(), anchor: a.to_string(), file: src.file.into(), pos });
+            }
+        }
+        events.push(Event::Start(Tag::Link {
+            link_type: LinkType::Inline,
+            dest_url: href.into(),
+            title: CowStr::Borrowed(""),
+            id: CowStr::Borrowed(""),
+        }));
+        match body.take() {
+            Some(b) if has_pothole => events.extend(b),
+            _ => events.push(Event::Text(text.into())),
+        }
+        events.push(Event::End(TagEnd::Link));
+        out.refs.push(CrossRef { target: key, section: section.clone() });
+    }
+}
+
+/// An unlinked reference: the author's text, else the id.
+fn plain<'e>(has_pothole: bool, body: Vec<Event<'e>>, id: &str, events: &mut Vec<Event<'e>>) {
+    if has_pothole {
+        events.extend(body);
+    } else {
+        events.push(Event::Text(id.to_string().into()));
+    }
+}
+
+enum LinkFate {
+    Keep,
+    Rewrite(String),
+    PlainText,
+}
+
+fn is_external(url: &str) -> bool {
+    url.starts_with("//")
+        || url.starts_with('/')
+        || url.split_once(':').is_some_and(|(scheme, _)| {
+            !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        })
+}
+
+/// Checks and rewrites an ordinary link or image source.
+fn relative_link(
+    src: &Source,
+    targets: &Targets,
+    root: &str,
+    dest: &str,
+    pos: Pos,
+    section: &Option<(String, String)>,
+    out: &mut Rendered,
+) -> LinkFate {
+    if dest.is_empty() || is_external(dest) {
+        return LinkFate::Keep;
+    }
+    let (path, anchor) = match dest.split_once('#') {
+        Some((p, a)) => (p, Some(a)),
+        None => (dest, None),
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    let broken = |msg: String| Diagnostic::error("broken-link", src.file, msg).at_pos(pos);
+    if path.is_empty() {
+        if let Some(a) = anchor {
+            out.anchors.push(AnchorCheck {
+                page: src.page.to_string(),
+                anchor: a.to_string(),
+                file: src.file.into(),
+                pos,
+            });
+        }
+        return LinkFate::Keep;
+    }
+    let Some(doc_path) = src.doc_path else {
+        return LinkFate::Keep;
+    };
+    let decoded = percent_decode(path);
+    let Some(joined) = links::join_relative(doc_path, &decoded) else {
+        out.diagnostics.push(broken(format!("`{dest}` points outside the handbook's source folder")));
+        return LinkFate::Keep;
+    };
+    if joined.ends_with(".md") {
+        return match targets.resolve_path(&joined) {
+            Some(Target::Document(i)) => {
+                let doc = &targets.hb.documents[i];
+                out.refs.push(CrossRef { target: TargetKey::Document(doc.id.clone()), section: section.clone() });
+                let mut url = format!("{root}{}", doc.url);
+                if let Some(a) = anchor {
+                    out.anchors.push(AnchorCheck {
+                        page: doc.url.clone(),
+                        anchor: a.to_string(),
+                        file: src.file.into(),
+                        pos,
+                    });
+                    url = format!("{url}#{a}");
+                }
+                LinkFate::Rewrite(url)
+            }
+            Some(Target::Excluded(i)) => {
+                let ex = &targets.hb.excluded[i];
+                out.diagnostics.push(
+                    Diagnostic::warning(
+                        "excluded-reference",
+                        src.file,
+                        format!(
+                            "`{dest}` is {} and not published in this build: shown as plain text",
+                            ex.classification
+                        ),
+                    )
+                    .at_pos(pos),
+                );
+                LinkFate::PlainText
+            }
+            _ => {
+                let paths: Vec<&str> = targets.hb.documents.iter().map(|d| d.path.as_str()).collect();
+                let close = links::suggest(&joined, &paths);
+                let mut d = broken(format!("`{dest}`: there is no document {joined}"));
+                if let Some(c) = close.first() {
+                    d = d.hint(format!("did you mean {c}?"));
+                }
+                out.diagnostics.push(d);
+                LinkFate::Keep
+            }
+        };
+    }
+    let target = if joined.is_empty() || decoded.ends_with('/') {
+        format!("{}{}index.html", joined, if joined.is_empty() { "" } else { "/" })
+    } else {
+        joined.clone()
+    };
+    if !targets.has_output(&target) {
+        out.diagnostics.push(broken(format!("`{dest}`: no file {joined} in the handbook")));
+    }
+    LinkFate::Keep
+}
+
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(Ok(b)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16))
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("1. Scope & aims"), "1-scope-aims");
+        assert_eq!(slugify("  What you must do  "), "what-you-must-do");
+        assert_eq!(slugify("Données personnelles"), "données-personnelles");
+        assert_eq!(slugify("!!!"), "section");
+        assert_eq!(slugify("A.5.15 Access_control"), "a515-access-control");
+    }
+
+    #[test]
+    fn unique_ids() {
+        let mut used = HashSet::new();
+        assert_eq!(unique_id("scope", &mut used), "scope");
+        assert_eq!(unique_id("scope", &mut used), "scope-1");
+        assert_eq!(unique_id("scope", &mut used), "scope-2");
+    }
+
+    #[test]
+    fn first_heading_skips_code() {
+        assert_eq!(first_heading("```\n# not this\n```\n\n## Real `title`\n").as_deref(), Some("Real title"));
+        assert_eq!(first_heading("no heading"), None);
+    }
+
+    #[test]
+    fn externals() {
+        assert!(is_external("https://x.org") && is_external("mailto:a@b") && is_external("/abs"));
+        assert!(!is_external("../a.md") && !is_external("a.md#x"));
+    }
+}

@@ -1,0 +1,636 @@
+//! Rendering: the model, the rendered Markdown and the audit into the pages of the site.
+//!
+//! Each page is a Tera template of the theme filled with a small, precomputed context. All
+//! URLs in the context are build-dir-relative; templates prefix them with `root` (`../` per
+//! folder level), so the site works from file:// and under any sub-path. The navigation lives
+//! once in `nav.js`, not in every page, so output grows linearly with the page count.
+
+use crate::audit::{Backlinks, Citation, Coverage, ReviewStatus, SoaRow};
+use crate::diagnostics::{Diagnostic, display_path};
+use crate::links::root_of;
+use crate::markdown::{Heading, Rendered, clause_url, control_url};
+use crate::model::{Document, Handbook};
+use crate::theme::Theme;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use tera::{Context, Tera};
+
+/// Pages the generator writes besides the documents (build-dir-relative).
+pub fn generated_pages(hb: &Handbook) -> Vec<String> {
+    let mut pages: Vec<String> = [
+        "index.html",
+        "404.html",
+        "controls/index.html",
+        "clauses/index.html",
+        "roles/index.html",
+        "soa.html",
+        "soa.csv",
+        "register.html",
+        "register.csv",
+        "coverage.html",
+        "handbook.json",
+        "nav.js",
+        "assets/style.css",
+        "assets/ismsbook.js",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    pages.extend(hb.controls.iter().map(|c| control_url(&c.id)));
+    pages.extend(hb.clauses.iter().map(|c| clause_url(&c.id)));
+    pages.extend(hb.roles.iter().map(|r| role_url(&r.id)));
+    if hb.config.base_url.is_some() {
+        pages.push("sitemap.xml".to_string());
+    }
+    pages
+}
+
+pub fn role_url(id: &str) -> String {
+    format!("roles/{id}.html")
+}
+
+/// A link to something in the handbook, as templates see it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Link {
+    pub id: String,
+    pub title: String,
+    pub url: Option<String>,
+}
+
+/// Everything the pages are made from.
+pub struct Site<'a> {
+    pub hb: &'a Handbook,
+    /// `rendered[i]` is `hb.documents[i]` as HTML.
+    pub rendered: &'a [Rendered],
+    /// Guidance HTML per control, in `hb.controls` order.
+    pub guidance: &'a [String],
+    pub backlinks: &'a Backlinks,
+    pub coverage: &'a Coverage,
+    pub soa: &'a [SoaRow],
+}
+
+/// A page to write: its build-dir-relative path and bytes.
+type Page = (String, Vec<u8>);
+
+impl Site<'_> {
+    /// Renders every page and writes it under `out`. Returns the number of files written.
+    pub fn write(&self, theme: &Theme, out: &Path) -> Result<usize, Diagnostic> {
+        let tera = self.tera(theme)?;
+        let write = |(rel, bytes): &Page| -> Result<(), Diagnostic> {
+            let path = out.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+            }
+            std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))
+        };
+        // Documents: the bulk of the work, rendered and written in parallel.
+        let docs: Vec<usize> =
+            (0..self.hb.documents.len()).filter(|&i| self.hb.documents[i].url != "index.html").collect();
+        docs.par_iter().try_for_each(|&i| write(&self.document_page(&tera, i)?))?;
+        let mut pages = vec![self.home(&tera)?, self.not_found(&tera)?, self.controls_index(&tera)?];
+        pages.extend(
+            (0..self.hb.controls.len())
+                .into_par_iter()
+                .map(|i| self.control_page(&tera, i))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+        pages.push(self.clauses_index(&tera)?);
+        pages.extend(self.hb.clauses.iter().map(|c| self.clause_page(&tera, &c.id)).collect::<Result<Vec<_>, _>>()?);
+        pages.push(self.roles_index(&tera)?);
+        pages.extend(self.hb.roles.iter().map(|r| self.role_page(&tera, &r.id)).collect::<Result<Vec<_>, _>>()?);
+        pages.push(self.soa_page(&tera)?);
+        pages.push(self.register_page(&tera)?);
+        pages.push(self.coverage_page(&tera)?);
+        pages.push(("soa.csv".into(), crate::export::soa_csv(self.soa)));
+        pages.push(("register.csv".into(), crate::export::register_csv(self.hb)));
+        pages.push(("handbook.json".into(), crate::export::handbook_json(self)));
+        pages.push(("nav.js".into(), self.nav_js()));
+        if let Some(base) = &self.hb.config.base_url {
+            pages.push(("sitemap.xml".into(), self.sitemap(base)));
+        }
+        for asset in &theme.assets {
+            pages.push((asset.name.clone(), asset.bytes.clone()));
+        }
+        for rel in &self.hb.assets {
+            let bytes =
+                std::fs::read(self.hb.config.src.join(rel)).map_err(|e| io_error(&self.hb.config.src.join(rel), e))?;
+            pages.push((rel.clone(), bytes));
+        }
+        pages.par_iter().try_for_each(write)?;
+        Ok(docs.len() + pages.len())
+    }
+
+    fn tera(&self, theme: &Theme) -> Result<Tera, Diagnostic> {
+        let mut tera = Tera::new();
+        for t in theme.templates.iter().filter(|t| t.name.ends_with(".html")) {
+            let text = std::str::from_utf8(&t.bytes)
+                .map_err(|_| Diagnostic::error("not-utf8", &t.origin, "the template is not valid UTF-8"))?;
+            tera.add_raw_template(&t.name, text).map_err(|e| template_error(&t.origin, &e))?;
+        }
+        let cfg = &self.hb.config;
+        let g = tera.global_context();
+        g.insert("book_title", &cfg.title);
+        g.insert("organisation", &cfg.organisation);
+        g.insert("description", &cfg.description);
+        g.insert("lang", &cfg.language);
+        g.insert("build_date", &self.hb.build_date.to_string());
+        Ok(tera)
+    }
+
+    /// Renders `template` as the page `url` with `ctx` plus what every page gets.
+    fn page(&self, tera: &Tera, template: &str, url: &str, title: &str, mut ctx: Context) -> Result<Page, Diagnostic> {
+        ctx.insert("root", &root_of(url));
+        ctx.insert("page_url", url);
+        ctx.insert("page_title", title);
+        ctx.insert("canonical", &self.hb.config.base_url.as_ref().map(|b| format!("{b}{url}")));
+        let html =
+            tera.render(template, &ctx).map_err(|e| template_error(Path::new(&format!("<theme>/{template}")), &e))?;
+        Ok((url.to_string(), html.into_bytes()))
+    }
+
+    fn document_page(&self, tera: &Tera, i: usize) -> Result<Page, Diagnostic> {
+        let doc = &self.hb.documents[i];
+        let rendered = &self.rendered[i];
+        let ctx = self.document_context(doc, rendered)?;
+        self.page(tera, "document.html", &doc.url, &doc.title, ctx)
+    }
+
+    fn document_context(&self, doc: &Document, rendered: &Rendered) -> Result<Context, Diagnostic> {
+        #[derive(Serialize)]
+        struct DocPage<'a> {
+            doc: &'a Document,
+            html: &'a str,
+            toc: Vec<&'a Heading>,
+            owner: Option<Link>,
+            approver: Option<Link>,
+            audience: Vec<Link>,
+            controls: Vec<Link>,
+            clauses: Vec<Link>,
+            cited_by: &'a [Citation],
+            review_status: &'static str,
+            review_class: &'static str,
+        }
+        let hb = self.hb;
+        let review = ReviewStatus::of(doc.review, hb.build_date);
+        let page = DocPage {
+            doc,
+            html: &rendered.html,
+            toc: rendered.headings.iter().filter(|h| h.level == 2 || h.level == 3).collect(),
+            owner: doc.owner.as_deref().and_then(|o| self.role_link(o)),
+            approver: doc.approver.as_deref().and_then(|o| self.role_link(o)),
+            audience: doc.audience.iter().map(|a| self.role_link(a).unwrap_or_else(|| plain(a))).collect(),
+            controls: doc.controls.iter().map(|c| self.control_link(c)).collect(),
+            clauses: doc.clauses.iter().map(|c| self.clause_link(c)).collect(),
+            cited_by: self.backlinks.get(&crate::links::TargetKey::Document(doc.id.clone())),
+            review_status: review.as_str(),
+            review_class: review_class(review),
+        };
+        Context::from_serialize(&page).map_err(|e| template_error(&doc.file, &e))
+    }
+
+    fn role_link(&self, id: &str) -> Option<Link> {
+        self.hb.role(id).map(|r| Link { id: r.id.clone(), title: r.title.clone(), url: Some(role_url(&r.id)) })
+    }
+
+    fn control_link(&self, id: &str) -> Link {
+        let title = self.hb.control(id).map(|c| c.title.clone()).unwrap_or_default();
+        Link { id: id.to_string(), title, url: Some(control_url(id)) }
+    }
+
+    fn clause_link(&self, id: &str) -> Link {
+        let title = self.hb.clause(id).map(|c| c.title.clone()).unwrap_or_default();
+        Link { id: id.to_string(), title, url: Some(clause_url(id)) }
+    }
+
+    fn doc_link(d: &Document) -> Link {
+        Link { id: d.id.clone(), title: d.title.clone(), url: Some(d.url.clone()) }
+    }
+
+    fn home(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        let hb = self.hb;
+        let mut ctx = Context::new();
+        let home = hb.documents.iter().position(|d| d.url == "index.html");
+        ctx.insert("html", &home.map(|i| self.rendered[i].html.as_str()));
+        let mut everyone: Vec<&Document> = hb
+            .documents
+            .iter()
+            .filter(|d| d.doc_type.is_controlled() && d.audience.iter().any(|a| a == "all-staff"))
+            .collect();
+        everyone.sort_by(|a, b| (a.doc_type, &a.title).cmp(&(b.doc_type, &b.title)));
+        ctx.insert("everyone", &everyone.into_iter().map(Self::doc_link).collect::<Vec<_>>());
+        let roles: Vec<Link> =
+            hb.roles.iter().filter(|r| r.id != "all-staff").filter_map(|r| self.role_link(&r.id)).collect();
+        ctx.insert("roles", &roles);
+        ctx.insert("coverage", self.coverage);
+        let title = home.map_or(hb.config.title.as_str(), |i| hb.documents[i].title.as_str());
+        self.page(tera, "index.html", "index.html", title, ctx)
+    }
+
+    fn not_found(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        self.page(tera, "404.html", "404.html", "Page not found", Context::new())
+    }
+
+    fn controls_index(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Row {
+            id: String,
+            title: String,
+            theme: String,
+            url: String,
+            status: String,
+            documents: usize,
+            data: String,
+        }
+        #[derive(Serialize)]
+        struct Family {
+            key: String,
+            family: String,
+            values: BTreeSet<String>,
+        }
+        let mut families: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let rows: Vec<Row> = self
+            .hb
+            .controls
+            .iter()
+            .map(|c| {
+                families.entry("theme".into()).or_default().insert(c.theme.clone());
+                let mut data = format!("data-theme=\"{}\"", escape(&c.theme));
+                for (k, vs) in &c.attributes {
+                    families.entry(k.clone()).or_default().extend(vs.iter().cloned());
+                    data.push_str(&format!(" data-{}=\"{}\"", escape(&k.replace('_', "-")), escape(&vs.join(" "))));
+                }
+                let status = match self.hb.decision(&c.id) {
+                    None => "no decision".to_string(),
+                    Some(d) if !d.applicable => "not applicable".to_string(),
+                    Some(d) => d.status.map_or("applicable", |s| s.as_str()).to_string(),
+                };
+                Row {
+                    id: c.id.clone(),
+                    title: c.title.clone(),
+                    theme: c.theme.clone(),
+                    url: control_url(&c.id),
+                    status,
+                    documents: self.backlinks.control(&c.id).len(),
+                    data,
+                }
+            })
+            .collect();
+        let families: Vec<Family> = families
+            .into_iter()
+            .map(|(k, values)| Family { key: k.replace('_', "-"), family: humanise(&k), values })
+            .collect();
+        let mut ctx = Context::new();
+        ctx.insert("total", &rows.len());
+        ctx.insert("controls", &rows);
+        ctx.insert("families", &families);
+        self.page(tera, "controls.html", "controls/index.html", "Controls", ctx)
+    }
+
+    fn control_page(&self, tera: &Tera, i: usize) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Attr<'a> {
+            family: String,
+            values: &'a [String],
+        }
+        let hb = self.hb;
+        let c = &hb.controls[i];
+        let id = c.id.as_str();
+        let url = control_url(id);
+        let mut ctx = Context::new();
+        ctx.insert("control", c);
+        ctx.insert("theme_title", &humanise(&c.theme));
+        ctx.insert("guidance", &self.guidance[i]);
+        ctx.insert("decision", &hb.decision(id));
+        ctx.insert("implemented_by", self.backlinks.control(id));
+        let attrs: Vec<Attr> = c.attributes.iter().map(|(k, v)| Attr { family: humanise(k), values: v }).collect();
+        ctx.insert("attributes", &attrs);
+        let related: Vec<Link> = hb
+            .clauses
+            .iter()
+            .filter(|cl| cl.controls.iter().any(|x| x == id))
+            .map(|cl| self.clause_link(&cl.id))
+            .collect();
+        ctx.insert("related_clauses", &related);
+        self.page(tera, "control.html", &url, &format!("{} {}", c.id, c.title), ctx)
+    }
+
+    fn clauses_index(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            id: &'a str,
+            title: &'a str,
+            url: String,
+            level: usize,
+            required: bool,
+            providers: Vec<&'a Citation>,
+        }
+        let rows: Vec<Row> = self
+            .hb
+            .clauses
+            .iter()
+            .map(|c| Row {
+                id: &c.id,
+                title: &c.title,
+                url: clause_url(&c.id),
+                level: c.id.matches('.').count() + 1,
+                required: c.documented_information.is_some(),
+                providers: self.backlinks.clause_providers(&c.id),
+            })
+            .collect();
+        let required = rows.iter().filter(|r| r.required).count();
+        let covered = rows.iter().filter(|r| r.required && !r.providers.is_empty()).count();
+        let mut ctx = Context::new();
+        ctx.insert("clauses", &rows);
+        ctx.insert("required", &required);
+        ctx.insert("covered", &covered);
+        self.page(tera, "clauses.html", "clauses/index.html", "Management system clauses", ctx)
+    }
+
+    fn clause_page(&self, tera: &Tera, id: &str) -> Result<Page, Diagnostic> {
+        let hb = self.hb;
+        let Some(c) = hb.clause(id) else { return Err(Diagnostic::error("internal", Path::new(id), "no such clause")) };
+        let mut ctx = Context::new();
+        ctx.insert("clause", c);
+        ctx.insert("parent", &c.parent_id().and_then(|p| hb.clause(p)).map(|p| self.clause_link(&p.id)));
+        let children: Vec<Link> =
+            hb.clauses.iter().filter(|x| x.parent_id() == Some(id)).map(|x| self.clause_link(&x.id)).collect();
+        ctx.insert("children", &children);
+        ctx.insert("providers", &self.backlinks.clause_providers(id));
+        let cited: Vec<&Citation> = self
+            .backlinks
+            .get(&crate::links::TargetKey::Clause(id.to_string()))
+            .iter()
+            .filter(|c| !c.sections.is_empty() || !c.declared)
+            .collect();
+        ctx.insert("cited_by", &cited);
+        let controls: Vec<Link> =
+            c.controls.iter().filter(|x| hb.control(x).is_some()).map(|x| self.control_link(x)).collect();
+        ctx.insert("controls", &controls);
+        self.page(tera, "clause.html", &clause_url(id), &format!("Clause {} {}", c.id, c.title), ctx)
+    }
+
+    fn roles_index(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            title: &'a str,
+            description: &'a Option<String>,
+            url: String,
+        }
+        let rows: Vec<Row> = self
+            .hb
+            .roles
+            .iter()
+            .map(|r| Row { title: &r.title, description: &r.description, url: role_url(&r.id) })
+            .collect();
+        let mut ctx = Context::new();
+        ctx.insert("roles", &rows);
+        self.page(tera, "roles.html", "roles/index.html", "Roles", ctx)
+    }
+
+    fn role_page(&self, tera: &Tera, id: &str) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            title: &'a str,
+            url: &'a str,
+            #[serde(rename = "type")]
+            doc_type: &'static str,
+        }
+        let hb = self.hb;
+        let Some(role) = hb.role(id) else { return Err(Diagnostic::error("internal", Path::new(id), "no such role")) };
+        fn to_doc(d: &Document) -> Doc<'_> {
+            Doc { title: &d.title, url: &d.url, doc_type: d.doc_type.as_str() }
+        }
+        let specific = hb.documents.iter().filter(|d| d.audience.iter().any(|a| a == id));
+        let general = hb.documents.iter().filter(|d| id != "all-staff" && d.audience.iter().any(|a| a == "all-staff"));
+        let mut seen = BTreeSet::new();
+        let applies: Vec<Doc> = specific.chain(general).filter(|d| seen.insert(&d.id)).map(to_doc).collect();
+        let owns: Vec<Doc> = hb.documents.iter().filter(|d| d.owner.as_deref() == Some(id)).map(to_doc).collect();
+        let approves: Vec<Doc> =
+            hb.documents.iter().filter(|d| d.approver.as_deref() == Some(id)).map(to_doc).collect();
+        let mut ctx = Context::new();
+        ctx.insert("role", role);
+        ctx.insert("applies", &applies);
+        ctx.insert("owns", &owns);
+        ctx.insert("approves", &approves);
+        self.page(tera, "role.html", &role_url(id), &role.title, ctx)
+    }
+
+    fn soa_page(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            control: &'a str,
+            title: &'a str,
+            theme: &'a str,
+            url: String,
+            applicable: &'static str,
+            justification: &'a str,
+            status: &'static str,
+            documents: Vec<Link>,
+        }
+        let hb = self.hb;
+        let rows: Vec<Row> = self
+            .soa
+            .iter()
+            .map(|r| Row {
+                control: &r.control,
+                title: &r.title,
+                theme: &r.theme,
+                url: control_url(&r.control),
+                applicable: match r.applicable {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "undecided",
+                },
+                justification: &r.justification,
+                status: r.status.map_or("", |s| s.as_str()),
+                documents: r.implemented_by.iter().filter_map(|d| hb.document(d)).map(Self::doc_link).collect(),
+            })
+            .collect();
+        let themes: BTreeSet<&str> = self.soa.iter().map(|r| r.theme.as_str()).collect();
+        let statuses: Vec<&str> = crate::model::Status::ALL.iter().map(|s| s.as_str()).collect();
+        let mut ctx = Context::new();
+        ctx.insert("applicable", &self.soa.iter().filter(|r| r.applicable == Some(true)).count());
+        ctx.insert("excluded", &self.soa.iter().filter(|r| r.applicable == Some(false)).count());
+        ctx.insert("rows", &rows);
+        ctx.insert("themes", &themes);
+        ctx.insert("statuses", &statuses);
+        self.page(tera, "soa.html", "soa.html", "Statement of Applicability", ctx)
+    }
+
+    fn register_page(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            id: &'a str,
+            title: &'a str,
+            #[serde(rename = "type")]
+            doc_type: &'static str,
+            version: &'a str,
+            owner: &'a str,
+            approver: &'a str,
+            approved: String,
+            review: String,
+            classification: &'a str,
+            review_status: &'static str,
+            review_class: &'static str,
+            url: &'a str,
+        }
+        let rows: Vec<Row> = crate::audit::register(self.hb)
+            .into_iter()
+            .map(|(d, st)| Row {
+                id: &d.id,
+                title: &d.title,
+                doc_type: d.doc_type.as_str(),
+                version: d.version.as_deref().unwrap_or(""),
+                owner: d.owner.as_deref().unwrap_or(""),
+                approver: d.approver.as_deref().unwrap_or(""),
+                approved: d.approved.map(|x| x.to_string()).unwrap_or_default(),
+                review: d.review.map(|x| x.to_string()).unwrap_or_default(),
+                classification: &d.classification,
+                review_status: st.as_str(),
+                review_class: review_class(st),
+                url: &d.url,
+            })
+            .collect();
+        let mut ctx = Context::new();
+        ctx.insert("overdue", &rows.iter().filter(|r| r.review_class == "overdue").count());
+        ctx.insert("rows", &rows);
+        self.page(tera, "register.html", "register.html", "Document register", ctx)
+    }
+
+    fn coverage_page(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Item<'a> {
+            subject: &'a str,
+            page: &'a Option<String>,
+            message: &'a str,
+            file: &'a str,
+            line: usize,
+        }
+        #[derive(Serialize)]
+        struct Section<'a> {
+            code: &'static str,
+            title: &'static str,
+            gaps: Vec<Item<'a>>,
+        }
+        let sections: Vec<Section> = crate::audit::GAP_KINDS
+            .iter()
+            .map(|(code, title)| Section {
+                code,
+                title,
+                gaps: self
+                    .coverage
+                    .of(code)
+                    .into_iter()
+                    .map(|g| Item {
+                        subject: &g.subject,
+                        page: &g.page,
+                        message: &g.message,
+                        file: &g.diagnostic.file,
+                        line: g.diagnostic.line,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut ctx = Context::new();
+        ctx.insert("sections", &sections);
+        ctx.insert("covered", &self.coverage.covered);
+        ctx.insert("applicable", &self.coverage.applicable);
+        ctx.insert("total", &self.coverage.gaps.len());
+        self.page(tera, "coverage.html", "coverage.html", "Coverage", ctx)
+    }
+
+    /// The one shared navigation file: `window.ISMSBOOK_NAV = [...]`.
+    fn nav_js(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Item {
+            t: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            u: Option<String>,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            c: Vec<Item>,
+        }
+        let item = |t: &str, u: &str| Item { t: t.to_string(), u: Some(u.to_string()), c: Vec::new() };
+        let mut groups: BTreeMap<String, Vec<&Document>> = BTreeMap::new();
+        for d in self.hb.documents.iter().filter(|d| d.url != "index.html") {
+            let folder = d.path.split_once('/').map_or("", |(f, _)| f).to_string();
+            groups.entry(folder).or_default().push(d);
+        }
+        let mut nav = vec![item("Home", "index.html")];
+        for (folder, docs) in groups {
+            let title = if folder.is_empty() { "Documents".to_string() } else { humanise(&folder) };
+            nav.push(Item { t: title, u: None, c: docs.iter().map(|d| item(&d.title, &d.url)).collect() });
+        }
+        nav.push(Item {
+            t: "Management system".into(),
+            u: None,
+            c: vec![
+                item("Clauses", "clauses/index.html"),
+                item("Controls", "controls/index.html"),
+                item("Statement of Applicability", "soa.html"),
+                item("Document register", "register.html"),
+                item("Coverage", "coverage.html"),
+                item("Roles", "roles/index.html"),
+            ],
+        });
+        let json = serde_json::to_string(&nav).unwrap_or_else(|_| "[]".into());
+        format!("window.ISMSBOOK_NAV = {json};\n").into_bytes()
+    }
+
+    fn sitemap(&self, base: &str) -> Vec<u8> {
+        let mut urls: Vec<String> = self.hb.documents.iter().map(|d| d.url.clone()).collect();
+        urls.extend(generated_pages(self.hb).into_iter().filter(|p| p.ends_with(".html") && p != "404.html"));
+        urls.sort();
+        urls.dedup();
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+        );
+        for u in urls {
+            xml.push_str(&format!("  <url><loc>{}{}</loc></url>\n", escape(base), escape(&u)));
+        }
+        xml.push_str("</urlset>\n");
+        xml.into_bytes()
+    }
+}
+
+fn plain(id: &str) -> Link {
+    Link { id: id.to_string(), title: id.to_string(), url: None }
+}
+
+fn review_class(st: ReviewStatus) -> &'static str {
+    match st {
+        ReviewStatus::Current => "current",
+        ReviewStatus::DueSoon => "due-soon",
+        ReviewStatus::Overdue => "overdue",
+        ReviewStatus::NoReviewDate => "none",
+    }
+}
+
+/// `security_properties` -> `Security properties`.
+pub fn humanise(key: &str) -> String {
+    let s = key.replace(['_', '-'], " ");
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+/// HTML-escapes text for attributes and XML.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
+    Diagnostic::error("io-error", path, format!("cannot write {}: {e}", display_path(path)))
+}
+
+fn template_error(origin: &Path, e: &tera::Error) -> Diagnostic {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    Diagnostic::error("template-error", origin, msg.replace('\n', " "))
+        .hint("fix the template in your theme folder, or delete it to use the built-in one")
+}

@@ -1,0 +1,145 @@
+//! The one place that talks to the YAML parser (`serde_yaml`, the maintained `yaml_serde`).
+//!
+//! Every YAML input (front matter, catalogue, soa.yaml, roles.yaml) is parsed through
+//! [`parse`], which turns parser errors into diagnostics with line and column, and reports
+//! keys the target type does not know as `unknown-field` warnings instead of failing.
+
+use crate::diagnostics::{Diagnostic, Pos};
+use serde::de::{DeserializeOwned, Deserializer};
+use std::path::Path;
+
+/// A YAML value, for the rare place that needs to inspect untyped data.
+pub type Value = serde_yaml::Value;
+
+/// Parses `text` (which starts at line `first_line` of `file`) into `T`.
+///
+/// Unknown keys become warnings; a syntax or type error is an error diagnostic.
+pub fn parse<T: DeserializeOwned>(
+    text: &str,
+    file: &Path,
+    first_line: usize,
+) -> Result<(T, Vec<Diagnostic>), Diagnostic> {
+    let mut unknown = Vec::new();
+    let de = serde_yaml::Deserializer::from_str(text);
+    let parsed: Result<T, _> = serde_ignored::deserialize(de, |path| unknown.push(path.to_string()));
+    match parsed {
+        Ok(value) => {
+            let warnings = unknown
+                .into_iter()
+                .map(|path| {
+                    let key = path.rsplit('.').next().unwrap_or(&path).to_string();
+                    let pos = find_key(text, &key).unwrap_or(Pos::new(1, 1));
+                    Diagnostic::warning("unknown-field", file, format!("unknown key `{path}` is ignored"))
+                        .at(pos.line + first_line - 1, pos.column)
+                })
+                .collect();
+            Ok((value, warnings))
+        }
+        Err(e) => Err(syntax_error(&e, file, first_line)),
+    }
+}
+
+/// Parses `text` as an untyped YAML value.
+pub fn parse_value(text: &str, file: &Path, first_line: usize) -> Result<Value, Diagnostic> {
+    serde_yaml::from_str(text).map_err(|e| syntax_error(&e, file, first_line))
+}
+
+/// Converts an untyped value into `T`, e.g. one entry of a list read as [`Value`].
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+    serde_yaml::from_value(value).map_err(|e| clean_message(&e.to_string()))
+}
+
+fn syntax_error(e: &serde_yaml::Error, file: &Path, first_line: usize) -> Diagnostic {
+    let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+    Diagnostic::error("yaml-syntax", file, format!("invalid YAML: {}", clean_message(&e.to_string())))
+        .at(line + first_line - 1, column)
+}
+
+/// Drops the parser's own " at line N column M" suffix: the position is already in front.
+fn clean_message(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// The position of the first `key:` in `text` (a best effort: YAML values carry no spans).
+pub fn find_key(text: &str, key: &str) -> Option<Pos> {
+    find_after(text, 0, &format!("{key}:"))
+}
+
+/// The position of the first occurrence of `needle` at or after byte `from`.
+pub fn find_after(text: &str, from: usize, needle: &str) -> Option<Pos> {
+    let start = from.min(text.len());
+    text.get(start..)?.find(needle).map(|i| Pos::of_offset(text, start + i))
+}
+
+/// The byte offset of the line holding `- key: value` or `key: value` for a list entry.
+pub fn find_entry(text: &str, key: &str, value: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start().trim_start_matches("- ").trim_start();
+        if let Some(rest) = t.strip_prefix(key).and_then(|r| r.strip_prefix(':')) {
+            let v = rest.trim().trim_matches(|c| c == '"' || c == '\'');
+            if v == value {
+                return Some(offset + (line.len() - line.trim_start().len()));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// A scalar written as a string or a number (`version: 1.3`, `clauses: [5.2]`), kept as text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scalar(pub String);
+
+impl<'de> serde::Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One value or a list of values (`audience: all-staff` or `audience: [a, b]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OneOrMany(pub Vec<Scalar>);
+
+impl<'de> serde::Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(Scalar),
+            Many(Vec<Scalar>),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::One(s) => OneOrMany(vec![s]),
+            Raw::Many(v) => OneOrMany(v),
+        })
+    }
+}
+
+impl OneOrMany {
+    pub fn into_strings(self) -> Vec<String> {
+        self.0.into_iter().map(|s| s.0).collect()
+    }
+}
