@@ -150,9 +150,8 @@ impl Diagnostics {
     /// Sorted by file, line, column, then code; exact duplicates removed.
     pub fn sorted(&self) -> Vec<Diagnostic> {
         let mut v = self.items.clone();
-        v.sort_by(|a, b| {
-            (&a.file, a.line, a.column, a.code, &a.message).cmp(&(&b.file, b.line, b.column, b.code, &b.message))
-        });
+        // Stable: diagnostics at the same place keep the (deterministic) order they were found in.
+        v.sort_by(|a, b| (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code)));
         v.dedup();
         v
     }

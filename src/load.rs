@@ -809,7 +809,7 @@ mod tests {
 
     #[test]
     fn front_matter_split() {
-        assert_eq!(split_front_matter("---\nid: X\n---\n# T\n"), Ok(Some(("id: X\n", 15))));
+        assert_eq!(split_front_matter("---\nid: X\n---\n# T\n"), Ok(Some(("id: X\n", 14))));
         assert_eq!(split_front_matter("# T\n"), Ok(None));
         assert_eq!(split_front_matter("---\nid: X\n"), Err(()));
     }

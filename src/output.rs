@@ -16,15 +16,14 @@ pub const MARKER: &str = ".ismsbook-build";
 pub fn check_build_dir(config: &Config) -> Result<(), Fatal> {
     let build = absolute(&config.build_dir);
     for (what, protected) in [("the source folder", &config.src), ("the folder of book.toml", &config.root)] {
-        let protected = absolute(protected);
-        if protected.starts_with(&build) {
+        if absolute(protected).starts_with(&build) {
             return Err(Diagnostic::error(
                 "unsafe-build-dir",
                 &config.config_file,
                 format!(
                     "the build dir {} is, or contains, {what} ({}): refusing to write or delete it",
                     display_path(&config.build_dir),
-                    display_path(&protected)
+                    display_path(protected)
                 ),
             )
             .hint("set [build] build-dir to a folder of its own, e.g. \"book\"")

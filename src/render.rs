@@ -97,9 +97,9 @@ impl Site<'_> {
                 .collect::<Result<Vec<_>, _>>()?,
         );
         pages.push(self.clauses_index(&tera)?);
-        pages.extend(self.hb.clauses.iter().map(|c| self.clause_page(&tera, &c.id)).collect::<Result<Vec<_>, _>>()?);
+        pages.extend((0..self.hb.clauses.len()).map(|i| self.clause_page(&tera, i)).collect::<Result<Vec<_>, _>>()?);
         pages.push(self.roles_index(&tera)?);
-        pages.extend(self.hb.roles.iter().map(|r| self.role_page(&tera, &r.id)).collect::<Result<Vec<_>, _>>()?);
+        pages.extend((0..self.hb.roles.len()).map(|i| self.role_page(&tera, i)).collect::<Result<Vec<_>, _>>()?);
         pages.push(self.soa_page(&tera)?);
         pages.push(self.register_page(&tera)?);
         pages.push(self.coverage_page(&tera)?);
@@ -348,9 +348,10 @@ impl Site<'_> {
         self.page(tera, "clauses.html", "clauses/index.html", "Management system clauses", ctx)
     }
 
-    fn clause_page(&self, tera: &Tera, id: &str) -> Result<Page, Diagnostic> {
+    fn clause_page(&self, tera: &Tera, i: usize) -> Result<Page, Diagnostic> {
         let hb = self.hb;
-        let Some(c) = hb.clause(id) else { return Err(Diagnostic::error("internal", Path::new(id), "no such clause")) };
+        let c = &hb.clauses[i];
+        let id = c.id.as_str();
         let mut ctx = Context::new();
         ctx.insert("clause", c);
         ctx.insert("parent", &c.parent_id().and_then(|p| hb.clause(p)).map(|p| self.clause_link(&p.id)));
@@ -389,7 +390,7 @@ impl Site<'_> {
         self.page(tera, "roles.html", "roles/index.html", "Roles", ctx)
     }
 
-    fn role_page(&self, tera: &Tera, id: &str) -> Result<Page, Diagnostic> {
+    fn role_page(&self, tera: &Tera, i: usize) -> Result<Page, Diagnostic> {
         #[derive(Serialize)]
         struct Doc<'a> {
             title: &'a str,
@@ -398,7 +399,8 @@ impl Site<'_> {
             doc_type: &'static str,
         }
         let hb = self.hb;
-        let Some(role) = hb.role(id) else { return Err(Diagnostic::error("internal", Path::new(id), "no such role")) };
+        let role = &hb.roles[i];
+        let id = role.id.as_str();
         fn to_doc(d: &Document) -> Doc<'_> {
             Doc { title: &d.title, url: &d.url, doc_type: d.doc_type.as_str() }
         }
@@ -624,13 +626,23 @@ fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
 }
 
 fn template_error(origin: &Path, e: &tera::Error) -> Diagnostic {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    Diagnostic::error("template-error", origin, msg.replace('\n', " "))
+    let (message, line, column) = match e.kind() {
+        tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
+            (r.message().to_string(), r.span().start_line, r.span().start_col + 1)
+        }
+        _ => {
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                msg.push_str(": ");
+                msg.push_str(&s.to_string());
+                src = s.source();
+            }
+            (msg, 1, 1)
+        }
+    };
+    let message = message.lines().next().unwrap_or_default().trim().to_string();
+    Diagnostic::error("template-error", origin, message)
+        .at(line, column)
         .hint("fix the template in your theme folder, or delete it to use the built-in one")
 }

@@ -1,0 +1,75 @@
+//! Shared test helpers: temporary handbooks, running the real binary, reading output.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fixed build date (2025-11-28), so review dates and output are reproducible.
+pub const EPOCH: &str = "1764288000";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh, empty temporary folder, unique per test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ismsbook-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// Copies a folder tree, keeping symbolic links as links.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read fixture dir") {
+        let entry = entry.expect("dir entry");
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        let ft = entry.file_type().expect("file type");
+        if ft.is_symlink() {
+            let target = std::fs::read_link(&src).expect("read link");
+            let _ = std::fs::remove_file(&dst);
+            std::os::unix::fs::symlink(target, &dst).expect("symlink");
+        } else if ft.is_dir() {
+            std::fs::create_dir_all(&dst).expect("mkdir");
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("copy");
+        }
+    }
+}
+
+/// Runs `ismsbook ARGS` in `cwd` with the fixed build date.
+pub fn ismsbook(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ismsbook"))
+        .args(args)
+        .current_dir(cwd)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .output()
+        .expect("run ismsbook")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The diagnostic lines (`file:line:col: severity[code]: message`) of a run's stderr.
+pub fn diagnostics(o: &Output) -> Vec<String> {
+    stderr(o).lines().filter(|l| l.contains(": error[") || l.contains(": warning[")).map(str::to_string).collect()
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Every file under `dir`, relative, sorted.
+pub fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.expect("walk");
+        if e.file_type().is_file() {
+            out.push(e.path().strip_prefix(dir).expect("prefix").to_string_lossy().into_owned());
+        }
+    }
+    out
+}

@@ -1,0 +1,128 @@
+//! The fixture-per-feature suite: each `tests/fixtures/<case>/` is a handbook (laid over
+//! `tests/fixtures/_common/`) and an `expected.txt`:
+//!
+//! ```text
+//! args: check .          (optional, default `check .`)
+//! exit: 1
+//! delete: soa.yaml       (optional: a _common file this case removes)
+//! policies/x.md:3:5: error[unknown-control]: no control A.5.99 (did you mean A.5.9?)
+//! ```
+//!
+//! The run must print exactly the listed diagnostic lines, in order, and exit as stated.
+//! A new case is a folder and one line in the `fixtures!` list below. `ISMSBOOK_BLESS=1`
+//! rewrites `expected.txt` from the actual output (review the diff before committing).
+
+mod common;
+use common::*;
+use std::path::Path;
+
+fn run_fixture(name: &str) {
+    let fixture = repo().join("tests/fixtures").join(name);
+    let expected_file = fixture.join("expected.txt");
+    let expected_text = read(&expected_file);
+    let mut args = vec!["check".to_string(), ".".to_string()];
+    let mut exit = 0;
+    let mut deletes = Vec::new();
+    let mut expected = Vec::new();
+    for line in expected_text.lines() {
+        if let Some(a) = line.strip_prefix("args:") {
+            args = a.split_whitespace().map(str::to_string).collect();
+        } else if let Some(e) = line.strip_prefix("exit:") {
+            exit = e.trim().parse().expect("exit code");
+        } else if let Some(d) = line.strip_prefix("delete:") {
+            deletes.push(d.trim().to_string());
+        } else if !line.trim().is_empty() {
+            expected.push(line.to_string());
+        }
+    }
+    let dir = temp_dir(name);
+    copy_tree(&repo().join("tests/fixtures/_common"), &dir);
+    copy_tree(&fixture, &dir);
+    std::fs::remove_file(dir.join("expected.txt")).expect("remove expected.txt");
+    for d in &deletes {
+        let p = dir.join(d);
+        if p.is_dir() { std::fs::remove_dir_all(p) } else { std::fs::remove_file(p) }.expect("delete");
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ismsbook(&dir, &argv);
+    let actual = diagnostics(&out);
+    let code = out.status.code().unwrap_or(-1);
+    if std::env::var_os("ISMSBOOK_BLESS").is_some() {
+        let mut text: String = expected_text
+            .lines()
+            .filter(|l| l.starts_with("args:") || l.starts_with("delete:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        text.push_str(&format!("exit: {code}\n"));
+        for l in &actual {
+            text.push_str(l);
+            text.push('\n');
+        }
+        std::fs::write(&expected_file, text).expect("bless");
+    } else {
+        assert_eq!(actual, expected, "diagnostics of fixture {name}; full stderr:\n{}", stderr(&out));
+        assert_eq!(code, exit, "exit status of fixture {name}; stderr:\n{}", stderr(&out));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(Path::new(&fixture).exists());
+}
+
+macro_rules! fixtures {
+    ($($name:ident),* $(,)?) => {
+        $( #[test] fn $name() { run_fixture(stringify!($name)); } )*
+    };
+}
+
+fixtures!(
+    clean_handbook,
+    unknown_control,
+    unknown_clause,
+    unknown_document,
+    legacy_reference,
+    legacy_id,
+    references_in_code_are_ignored,
+    broken_link,
+    broken_anchor,
+    excluded_reference,
+    yaml_syntax,
+    front_matter_not_mapping,
+    front_matter_unclosed,
+    unknown_field,
+    no_title,
+    invalid_id,
+    unknown_type,
+    unknown_classification,
+    invalid_date,
+    review_before_approval,
+    duplicate_id,
+    id_collision,
+    reserved_path,
+    empty_file,
+    not_utf8,
+    symlink_loop,
+    io_error,
+    catalogue_missing_field,
+    catalogue_duplicate_control,
+    soa_unknown_control,
+    duplicate_decision,
+    invalid_status,
+    soa_invalid,
+    role_invalid,
+    unknown_role,
+    config_missing,
+    config_invalid,
+    unknown_key,
+    src_missing,
+    unsafe_build_dir,
+    theme_missing,
+    template_error,
+    soa_missing,
+    control_not_implemented,
+    exclusion_unjustified,
+    excluded_control_cited,
+    documented_information_missing,
+    document_control,
+    review_overdue,
+    deny_warnings,
+    plain_pages_without_front_matter,
+);
