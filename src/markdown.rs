@@ -231,7 +231,8 @@ fn wikilink<'e>(
     out: &mut Rendered,
     events: &mut Vec<Event<'e>>,
 ) {
-    let id = dest.trim();
+    // In a table cell `[[X\|text]]` escapes the pipe; the parser leaves the backslash on X.
+    let id = dest.trim().trim_end_matches('\\').trim();
     let (id, anchor) = match id.split_once('#') {
         Some((i, a)) => (i.trim(), Some(a.trim())),
         None => (id, None),

@@ -1,5 +1,8 @@
 //! Shared test helpers: temporary handbooks, running the real binary, reading output.
+
 #![allow(dead_code)]
+
+pub mod site;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -41,10 +44,15 @@ pub fn copy_tree(from: &Path, to: &Path) {
 
 /// Runs `ismsbook ARGS` in `cwd` with the fixed build date.
 pub fn ismsbook(cwd: &Path, args: &[&str]) -> Output {
+    ismsbook_at(cwd, args, EPOCH)
+}
+
+/// Runs `ismsbook ARGS` in `cwd` on the build date `epoch` (SOURCE_DATE_EPOCH).
+pub fn ismsbook_at(cwd: &Path, args: &[&str], epoch: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ismsbook"))
         .args(args)
         .current_dir(cwd)
-        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("SOURCE_DATE_EPOCH", epoch)
         .output()
         .expect("run ismsbook")
 }
