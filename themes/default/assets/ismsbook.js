@@ -52,6 +52,14 @@
         });
       }
       selects.forEach(function (sel) { sel.addEventListener("change", apply); });
+      // Filters can be linked: soa.html?status=planned&theme=people
+      var params = new URLSearchParams(window.location.search);
+      var preset = false;
+      selects.forEach(function (sel) {
+        var v = params.get(sel.getAttribute("data-filter"));
+        if (v !== null) { sel.value = v; preset = true; }
+      });
+      if (preset) { apply(); }
     });
   }
 
