@@ -85,9 +85,9 @@ pub fn analyse(config: Config, diags: &mut Diagnostics) -> Result<Analysis, Fata
         .map(|c| {
             let src = Source { file: &c.file, text: &c.guidance, offset: 0, page: "controls/x.html", doc_path: None };
             let r = markdown::render(&src, &targets);
-            let first = guidance_first_line(c);
+            let (first, indent) = if r.diagnostics.is_empty() { (0, 0) } else { guidance_start(c) };
             diags.extend(r.diagnostics.into_iter().map(|d| {
-                let (line, col) = (d.line + first, d.column);
+                let (line, col) = (d.line + first, d.column + indent);
                 d.at(line, col)
             }));
             r.html
@@ -123,18 +123,23 @@ pub fn analyse(config: Config, diags: &mut Diagnostics) -> Result<Analysis, Fata
     let soa = audit::soa_rows(&hb, &backlinks);
     let coverage = audit::coverage(&hb, &backlinks);
     diags.extend(coverage.gaps.iter().map(|g| g.diagnostic.clone()));
-    drop(targets);
     Ok(Analysis { hb, rendered, guidance, backlinks, soa, coverage })
 }
 
-/// The line before a control's guidance text in its catalogue file (0 if unknown).
-fn guidance_first_line(c: &crate::model::Control) -> usize {
-    let Ok(text) = std::fs::read_to_string(&c.file) else { return 0 };
-    text.lines()
-        .enumerate()
-        .skip(c.line.saturating_sub(1))
-        .find(|(_, l)| l.trim_start().starts_with("guidance:"))
-        .map_or(c.line, |(i, l)| if l.trim_end().ends_with('|') || l.trim_end().ends_with('>') { i + 1 } else { i })
+/// Where a control's guidance text starts in its catalogue file: the line before it, and the
+/// indentation of a block scalar (best effort: YAML values carry no positions).
+fn guidance_start(c: &crate::model::Control) -> (usize, usize) {
+    let Ok(text) = std::fs::read_to_string(&c.file) else { return (0, 0) };
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(i) = (c.line.saturating_sub(1)..lines.len()).find(|&i| lines[i].trim_start().starts_with("guidance:"))
+    else {
+        return (c.line, 0);
+    };
+    if !(lines[i].trim_end().ends_with('|') || lines[i].trim_end().ends_with('>')) {
+        return (i, 0);
+    }
+    let indent = lines[i + 1..].iter().find(|l| !l.trim().is_empty()).map_or(0, |l| l.len() - l.trim_start().len());
+    (i + 1, indent)
 }
 
 /// Runs `build` or `check`.

@@ -185,8 +185,9 @@ impl Config {
     }
 }
 
-/// `internal` when it is a level, else the lowest level.
-fn default_level(levels: &[String]) -> String {
+/// `internal` when it is a level, else the lowest level: the default of a build, and of a
+/// document without `classification`.
+pub fn default_level(levels: &[String]) -> String {
     levels.iter().find(|l| *l == "internal").unwrap_or(&levels[0]).clone()
 }
 

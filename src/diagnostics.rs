@@ -5,7 +5,7 @@
 //! [`Diagnostics`] collector keeps them in a stable order so that output is reproducible.
 
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -148,16 +148,12 @@ impl Diagnostics {
     }
 
     /// Sorted by file, line, column, then code; exact duplicates removed.
-    pub fn sorted(&self) -> Vec<Diagnostic> {
-        let mut v = self.items.clone();
+    pub fn into_sorted(self) -> Vec<Diagnostic> {
+        let mut v = self.items;
         // Stable: diagnostics at the same place keep the (deterministic) order they were found in.
         v.sort_by(|a, b| (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code)));
         v.dedup();
         v
-    }
-
-    pub fn into_sorted(self) -> Vec<Diagnostic> {
-        self.sorted()
     }
 }
 
@@ -169,9 +165,4 @@ impl From<Diagnostic> for Fatal {
     fn from(d: Diagnostic) -> Self {
         Fatal(d)
     }
-}
-
-/// Joins a handbook root and a relative path for display in diagnostics.
-pub fn source_file(root: &Path, rel: &str) -> PathBuf {
-    root.join(rel)
 }

@@ -297,10 +297,7 @@ fn load_document(config: &Config, rel: &str) -> (Option<Document>, Vec<Diagnosti
             }
             c
         }
-        None => crate::config::DEFAULT_LEVELS
-            .iter()
-            .find(|l| **l == "internal" && config.level_rank(l).is_some())
-            .map_or_else(|| config.levels[0].clone(), |l| l.to_string()),
+        None => crate::config::default_level(&config.levels),
     };
     let mut date = |key: &str, v: Option<Scalar>| -> Option<Date> {
         let v = v?;

@@ -44,11 +44,6 @@ pub fn parse_value(text: &str, file: &Path, first_line: usize) -> Result<Value, 
     serde_yaml::from_str(text).map_err(|e| syntax_error(&e, file, first_line))
 }
 
-/// Converts an untyped value into `T`, e.g. one entry of a list read as [`Value`].
-pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, String> {
-    serde_yaml::from_value(value).map_err(|e| clean_message(&e.to_string()))
-}
-
 fn syntax_error(e: &serde_yaml::Error, file: &Path, first_line: usize) -> Diagnostic {
     let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
     Diagnostic::error("yaml-syntax", file, format!("invalid YAML: {}", clean_message(&e.to_string())))
@@ -72,22 +67,6 @@ pub fn find_key(text: &str, key: &str) -> Option<Pos> {
 pub fn find_after(text: &str, from: usize, needle: &str) -> Option<Pos> {
     let start = from.min(text.len());
     text.get(start..)?.find(needle).map(|i| Pos::of_offset(text, start + i))
-}
-
-/// The byte offset of the line holding `- key: value` or `key: value` for a list entry.
-pub fn find_entry(text: &str, key: &str, value: &str) -> Option<usize> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start().trim_start_matches("- ").trim_start();
-        if let Some(rest) = t.strip_prefix(key).and_then(|r| r.strip_prefix(':')) {
-            let v = rest.trim().trim_matches(|c| c == '"' || c == '\'');
-            if v == value {
-                return Some(offset + (line.len() - line.trim_start().len()));
-            }
-        }
-        offset += line.len();
-    }
-    None
 }
 
 /// A scalar written as a string or a number (`version: 1.3`, `clauses: [5.2]`), kept as text.

@@ -125,4 +125,5 @@ fixtures!(
     review_overdue,
     deny_warnings,
     plain_pages_without_front_matter,
+    guidance_reference,
 );
