@@ -429,9 +429,8 @@ impl Site<'_> {
             applicable: &'static str,
             justification: &'a str,
             status: &'static str,
-            documents: Vec<Link>,
+            documents: &'a [Citation],
         }
-        let hb = self.hb;
         let rows: Vec<Row> = self
             .soa
             .iter()
@@ -447,7 +446,7 @@ impl Site<'_> {
                 },
                 justification: &r.justification,
                 status: r.status.map_or("", |s| s.as_str()),
-                documents: r.implemented_by.iter().filter_map(|d| hb.document(d)).map(Self::doc_link).collect(),
+                documents: self.backlinks.control(&r.control),
             })
             .collect();
         let themes: BTreeSet<&str> = self.soa.iter().map(|r| r.theme.as_str()).collect();

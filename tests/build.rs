@@ -53,6 +53,8 @@ fn sample_builds_with_only_the_deliberate_warnings_and_no_broken_link() {
     }
     assert_eq!(site::broken_links(&out), Vec::<String>::new());
     // A control page lists the documents, and the sections, that implement it.
+    let soa = read(&out.join("soa.html"));
+    assert!(soa.contains("<a class=\"section\" href=\"policies/access-control.html#"), "SoA links no section");
     let ac = read(&out.join("controls/A.5.15.html"));
     assert!(ac.contains("../policies/access-control.html\">Access Control Policy</a>"), "{ac}");
     assert!(ac.contains("../policies/access-control.html#"), "no section backlink");
@@ -248,6 +250,29 @@ fn output_grows_linearly_with_the_page_count() {
     assert!(big_page < small_page + 200, "page grew from {small_page} to {big_page} bytes");
     // ... while the one shared nav file grows with it.
     assert!(big_nav > small_nav * 10, "nav.js {small_nav} -> {big_nav}");
+}
+
+#[test]
+fn a_theme_folder_overrides_files_by_name() {
+    let dir = fixture_handbook("theme");
+    std::fs::write(dir.join("book.toml"), "[book]\ntitle = \"T\"\n\n[output.html]\ntheme = \"my-theme\"\n")
+        .expect("write");
+    std::fs::create_dir_all(dir.join("my-theme/assets")).expect("mkdir");
+    std::fs::write(
+        dir.join("my-theme/404.html"),
+        "{% extends \"base.html\" %}{% block content %}Lost? Ask IT.{% endblock content %}",
+    )
+    .expect("write");
+    std::fs::write(dir.join("my-theme/assets/style.css"), "body { color: rebeccapurple; }").expect("write");
+    std::fs::write(dir.join("my-theme/assets/logo.svg"), "<svg/>").expect("write");
+    let run = ismsbook(&dir, &["build"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(read(&dir.join("book/404.html")).contains("Lost? Ask IT."));
+    assert_eq!(read(&dir.join("book/assets/style.css")), "body { color: rebeccapurple; }");
+    assert!(dir.join("book/assets/logo.svg").is_file());
+    // Files the theme does not override come from the built-in theme.
+    assert!(read(&dir.join("book/assets/ismsbook.js")).contains("ISMSBOOK_NAV"));
+    assert!(!dir.join("book/my-theme").exists(), "the theme folder is not content");
 }
 
 #[test]

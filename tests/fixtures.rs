@@ -126,4 +126,5 @@ fixtures!(
     deny_warnings,
     plain_pages_without_front_matter,
     guidance_reference,
+    catalogue_yaml_syntax,
 );
