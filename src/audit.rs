@@ -216,7 +216,6 @@ impl Coverage {
 
 pub fn coverage(hb: &Handbook, back: &Backlinks) -> Coverage {
     let mut cov = Coverage::default();
-    let soa_text = std::fs::read_to_string(&hb.soa_file).unwrap_or_default();
     let mut gap = |code: &'static str, subject: &str, page: Option<String>, diag: Diagnostic| {
         cov.gaps.push(Gap {
             code,
@@ -232,7 +231,7 @@ pub fn coverage(hb: &Handbook, back: &Backlinks) -> Coverage {
         let implementers = back.control(&c.id);
         match hb.decision(&c.id) {
             None => {
-                let line = soa_text.lines().count().max(1);
+                let line = hb.soa_lines.max(1);
                 gap(
                     "soa-missing",
                     &c.id,

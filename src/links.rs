@@ -127,10 +127,13 @@ pub fn unknown_code(id: &str) -> &'static str {
 
 /// An error for an unknown id, suggesting the closest known ids.
 pub fn unknown(code: &'static str, file: &Path, pos: Pos, message: &str, id: &str, candidates: &[&str]) -> Diagnostic {
+    Diagnostic::error(code, file, did_you_mean(message, id, candidates)).at_pos(pos)
+}
+
+/// `message`, followed by `(did you mean X, Y?)` when known ids are close to `id`.
+pub fn did_you_mean(message: &str, id: &str, candidates: &[&str]) -> String {
     let close = suggest(id, candidates);
-    let message =
-        if close.is_empty() { message.to_string() } else { format!("{message} (did you mean {}?)", close.join(", ")) };
-    Diagnostic::error(code, file, message).at_pos(pos)
+    if close.is_empty() { message.to_string() } else { format!("{message} (did you mean {}?)", close.join(", ")) }
 }
 
 /// Up to three known ids closest to `id`, best first.

@@ -51,9 +51,9 @@ pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> 
     controls.sort_by(|a: &Control, b: &Control| compare_ids(&a.id, &b.id));
 
     let soa_file = config.src.join(SOA_FILE);
-    let soa = match soa_file.is_file().then(|| read_text(&soa_file, diags)).flatten() {
-        Some(text) => load_soa(&soa_file, &text, diags),
-        None => Vec::new(),
+    let (soa, soa_lines) = match soa_file.is_file().then(|| read_text(&soa_file, diags)).flatten() {
+        Some(text) => (load_soa(&soa_file, &text, diags), text.lines().count()),
+        None => (Vec::new(), 0),
     };
     let roles_file = config.src.join(ROLES_FILE);
     let roles = match roles_file.is_file().then(|| read_text(&roles_file, diags)).flatten() {
@@ -78,6 +78,7 @@ pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> 
         controls,
         soa,
         soa_file,
+        soa_lines,
         roles,
         assets: tree.assets,
         index: Index::default(),
@@ -456,16 +457,8 @@ fn check_catalogue_refs(hb: &Handbook, diags: &mut Diagnostics) {
                 let from = fm.find("audience:").unwrap_or(0);
                 let pos = yaml::find_after(fm, from, role).unwrap_or_else(|| Pos::new(1, 1));
                 let ids: Vec<&str> = hb.roles.iter().map(|r| r.id.as_str()).collect();
-                let mut d = crate::links::unknown(
-                    "unknown-role",
-                    &doc.file,
-                    pos,
-                    &format!("no role `{role}` in roles.yaml"),
-                    role,
-                    &ids,
-                );
-                d.severity = crate::diagnostics::Severity::Warning;
-                diags.push(d);
+                let message = crate::links::did_you_mean(&format!("no role `{role}` in roles.yaml"), role, &ids);
+                diags.push(Diagnostic::warning("unknown-role", &doc.file, message).at_pos(pos));
             }
         }
     }
@@ -536,6 +529,20 @@ struct RawControl {
     replaces: Option<OneOrMany>,
 }
 
+/// Parses a whole YAML data file, reporting its warnings, or its error and `None`.
+fn parse_reporting<T: serde::de::DeserializeOwned>(text: &str, file: &Path, diags: &mut Diagnostics) -> Option<T> {
+    match yaml::parse(text, file, 1) {
+        Ok((raw, warnings)) => {
+            diags.extend(warnings);
+            Some(raw)
+        }
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
 fn load_catalogue(
     file: &Path,
     text: &str,
@@ -544,16 +551,7 @@ fn load_catalogue(
     controls: &mut Vec<Control>,
     diags: &mut Diagnostics,
 ) {
-    let raw: RawCatalogue = match yaml::parse(text, file, 1) {
-        Ok((raw, warnings)) => {
-            diags.extend(warnings);
-            raw
-        }
-        Err(d) => {
-            diags.push(d);
-            return;
-        }
-    };
+    let Some(raw) = parse_reporting::<RawCatalogue>(text, file, diags) else { return };
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let framework = raw.framework.map_or_else(
         || Framework { id: stem.clone(), title: stem.clone() },
@@ -690,16 +688,7 @@ fn load_soa(file: &Path, text: &str, diags: &mut Diagnostics) -> Vec<SoaDecision
     if text.trim().is_empty() {
         return Vec::new();
     }
-    let raw: Vec<RawDecision> = match yaml::parse(text, file, 1) {
-        Ok((raw, warnings)) => {
-            diags.extend(warnings);
-            raw
-        }
-        Err(d) => {
-            diags.push(d);
-            return Vec::new();
-        }
-    };
+    let Some(raw) = parse_reporting::<Vec<RawDecision>>(text, file, diags) else { return Vec::new() };
     let lines = top_list_lines(text);
     let mut out = Vec::new();
     for (n, r) in raw.into_iter().enumerate() {
@@ -766,16 +755,7 @@ fn load_roles(file: &Path, text: &str, diags: &mut Diagnostics) -> Vec<Role> {
     if text.trim().is_empty() {
         return Vec::new();
     }
-    let raw: Vec<RawRole> = match yaml::parse(text, file, 1) {
-        Ok((raw, warnings)) => {
-            diags.extend(warnings);
-            raw
-        }
-        Err(d) => {
-            diags.push(d);
-            return Vec::new();
-        }
-    };
+    let Some(raw) = parse_reporting::<Vec<RawRole>>(text, file, diags) else { return Vec::new() };
     let lines = top_list_lines(text);
     let mut out: Vec<Role> = Vec::new();
     for (n, r) in raw.into_iter().enumerate() {

@@ -214,6 +214,8 @@ pub struct Handbook {
     pub controls: Vec<Control>,
     pub soa: Vec<SoaDecision>,
     pub soa_file: PathBuf,
+    /// The number of lines of soa.yaml (0 when absent): where a missing decision goes.
+    pub soa_lines: usize,
     pub roles: Vec<Role>,
     /// Other files under src (images, PDFs), copied as they are; src-relative.
     pub assets: Vec<String>,
