@@ -32,8 +32,7 @@ fn dump_dom(url: &str) -> Option<String> {
 fn soa_filters_and_shared_navigation_work_from_disk() {
     let tmp = temp_dir("browser");
     let out = tmp.join("book");
-    let dest = out.to_string_lossy().into_owned();
-    assert!(ismsbook_at(&repo(), &["build", ".", "-d", &dest], "1795824000").status.success());
+    assert!(build_sample(&out, &[]).status.success());
     let soa = format!("file://{}", out.join("soa.html").display());
     let Some(all) = dump_dom(&soa) else {
         assert!(std::env::var_os("ISMSBOOK_SKIP_BROWSER").is_some(), "chromium is not installed (see .ci/run)");

@@ -3,18 +3,6 @@
 
 mod common;
 use common::*;
-use std::path::Path;
-
-/// The sample's build date: 2026-11-28, when POL-PHYS is deliberately overdue.
-const SAMPLE_EPOCH: &str = "1795824000";
-
-/// Builds the repository's sample handbook into `out` (extra args appended).
-fn build_sample(out: &Path, extra: &[&str]) -> std::process::Output {
-    let dest = out.to_string_lossy().into_owned();
-    let mut args = vec!["build", ".", "-d", &dest];
-    args.extend_from_slice(extra);
-    ismsbook_at(&repo(), &args, SAMPLE_EPOCH)
-}
 
 #[test]
 fn sample_builds_with_only_the_deliberate_warnings_and_no_broken_link() {

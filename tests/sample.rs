@@ -178,8 +178,7 @@ fn catalogue_matches_the_facts_file() {
 fn soa_implementers_equal_the_documents_that_declare_or_cite_each_control() {
     let tmp = temp_dir("soa-table");
     let out = tmp.join("book");
-    let dest = out.to_string_lossy().into_owned();
-    let run = ismsbook_at(&repo(), &["build", ".", "-d", &dest, "--classification", "confidential"], "1795824000");
+    let run = build_sample(&out, &["--classification", "confidential"]);
     assert!(run.status.success(), "{}", stderr(&run));
     // Independently: front matter `controls:` plus every [[A.x.y]] written outside code.
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -227,8 +226,7 @@ fn soa_implementers_equal_the_documents_that_declare_or_cite_each_control() {
 fn sample_gap_and_overdue_review_appear_in_every_auditor_view() {
     let tmp = temp_dir("auditor");
     let out = tmp.join("book");
-    let dest = out.to_string_lossy().into_owned();
-    assert!(ismsbook_at(&repo(), &["build", ".", "-d", &dest], "1795824000").status.success());
+    assert!(build_sample(&out, &[]).status.success());
     let coverage = read(&out.join("coverage.html"));
     assert!(coverage.contains("A.5.6"), "gap missing from coverage.html");
     assert!(coverage.contains("POL-PHYS"), "overdue review missing from coverage.html");
@@ -238,7 +236,7 @@ fn sample_gap_and_overdue_review_appear_in_every_auditor_view() {
     let soa = read(&out.join("soa.csv"));
     let a56 = soa.lines().find(|l| l.starts_with("A.5.6,")).expect("A.5.6 row");
     assert!(a56.ends_with(",yes,") || a56.contains(",planned,"), "{a56}");
-    let check = ismsbook_at(&repo(), &["check", ".", "--deny-warnings"], "1795824000");
+    let check = sample(&["check", ".", "--deny-warnings"]);
     assert_eq!(check.status.code(), Some(1));
     let text = stderr(&check);
     assert!(

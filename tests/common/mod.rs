@@ -47,6 +47,22 @@ pub fn ismsbook(cwd: &Path, args: &[&str]) -> Output {
     ismsbook_at(cwd, args, EPOCH)
 }
 
+/// The sample's build date: 2026-11-28, when POL-PHYS is deliberately overdue.
+pub const SAMPLE_EPOCH: &str = "1795824000";
+
+/// Runs `ismsbook ARGS` on the repository's sample handbook, on the sample's build date.
+pub fn sample(args: &[&str]) -> Output {
+    ismsbook_at(&repo(), args, SAMPLE_EPOCH)
+}
+
+/// Builds the sample handbook into `out` (extra args appended).
+pub fn build_sample(out: &Path, extra: &[&str]) -> Output {
+    let dest = out.to_string_lossy().into_owned();
+    let mut args = vec!["build", ".", "-d", &dest];
+    args.extend_from_slice(extra);
+    sample(&args)
+}
+
 /// Runs `ismsbook ARGS` in `cwd` on the build date `epoch` (SOURCE_DATE_EPOCH).
 pub fn ismsbook_at(cwd: &Path, args: &[&str], epoch: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ismsbook"))
