@@ -227,7 +227,7 @@ pub fn coverage(hb: &Handbook, back: &Backlinks) -> Coverage {
     };
     let soa = &hb.soa_file;
     for c in &hb.controls {
-        let page = Some(crate::markdown::control_url(&c.id));
+        let page = Some(crate::urls::control_url(&c.id));
         let implementers = back.control(&c.id);
         match hb.decision(&c.id) {
             None => {
@@ -307,7 +307,7 @@ pub fn coverage(hb: &Handbook, back: &Backlinks) -> Coverage {
             gap(
                 "documented-information-missing",
                 &cl.id,
-                Some(crate::markdown::clause_url(&cl.id)),
+                Some(crate::urls::clause_url(&cl.id)),
                 Diagnostic::warning(
                     "documented-information-missing",
                     &cl.file,

@@ -117,9 +117,9 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// Paths in diagnostics read as the user typed them, without a leading `./`.
+/// Paths in diagnostics read as the user typed them, without `./` segments.
 pub fn display_path(path: &Path) -> String {
-    let p = path.strip_prefix(".").unwrap_or(path);
+    let p: std::path::PathBuf = path.components().filter(|c| *c != std::path::Component::CurDir).collect();
     let s = p.to_string_lossy().replace('\\', "/");
     if s.is_empty() { ".".to_string() } else { s }
 }

@@ -4,7 +4,8 @@
 //! The pipeline, one module per stage: [`config`] (book.toml) -> [`load`] (sources into the
 //! [`model`]) -> [`links`] (the map of every target) -> [`markdown`] (HTML, references) ->
 //! [`audit`] (backlinks, SoA, register, gaps) -> [`render`] + [`export`] (pages, CSV, JSON)
-//! -> [`output`] (staging folder, atomic swap). [`build`] runs the stages in order.
+//! -> [`output`] (staging folder, atomic swap). [`build`] runs the stages in order. Every output
+//! path and URL is decided in [`urls`], from ids validated at load.
 
 pub mod audit;
 pub mod build;
@@ -20,4 +21,5 @@ pub mod model;
 pub mod output;
 pub mod render;
 pub mod theme;
+pub mod urls;
 pub mod yaml;

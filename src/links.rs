@@ -59,7 +59,7 @@ pub struct Targets<'a> {
 
 impl<'a> Targets<'a> {
     pub fn new(hb: &'a Handbook) -> Self {
-        let mut outputs: HashSet<String> = crate::render::generated_pages(hb).into_iter().collect();
+        let mut outputs: HashSet<String> = crate::urls::generated_pages(hb).into_iter().collect();
         outputs.extend(hb.documents.iter().map(|d| d.url.clone()));
         outputs.extend(hb.assets.iter().cloned());
         Targets {
@@ -174,10 +174,7 @@ pub fn join_relative(doc_path: &str, link: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// The prefix that leads from a page back to the build dir root: `../../` for `a/b/c.html`.
-pub fn root_of(page: &str) -> String {
-    "../".repeat(page.matches('/').count())
-}
+pub use crate::urls::root_of;
 
 #[cfg(test)]
 mod tests {

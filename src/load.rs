@@ -136,10 +136,24 @@ fn walk(config: &Config, diags: &mut Diagnostics) -> SourceTree {
             }
             continue;
         }
+        if entry.depth() > 0
+            && let Some(why) = unsafe_name(entry.file_name())
+        {
+            let what = if is_dir { "folder" } else { "file" };
+            diags.push(
+                Diagnostic::error("unsafe-path", entry.path(), format!("this {what} name cannot become a URL: {why}"))
+                    .hint(format!("rename the {what}; it is left out of the handbook")),
+            );
+            if is_dir {
+                it.skip_current_dir();
+            }
+            continue;
+        }
         if is_dir {
             continue;
         }
         let Ok(rel) = entry.path().strip_prefix(&config.src) else { continue };
+        // Every segment passed `unsafe_name`: none holds a `\` or is not UTF-8.
         let rel = rel.to_string_lossy().replace('\\', "/");
         let top_level = !rel.contains('/');
         if rel.ends_with(".md") {
@@ -151,6 +165,12 @@ fn walk(config: &Config, diags: &mut Diagnostics) -> SourceTree {
         }
     }
     tree
+}
+
+/// Why a file or folder name under src cannot be part of an output path (see `urls`).
+fn unsafe_name(name: &std::ffi::OsStr) -> Option<String> {
+    let Some(name) = name.to_str() else { return Some("it is not valid UTF-8".to_string()) };
+    crate::urls::check_segment(name).map(str::to_string)
 }
 
 /// Reads a UTF-8 file; reports unreadable or non-UTF-8 files.
@@ -332,7 +352,7 @@ fn load_document(config: &Config, rel: &str) -> (Option<Document>, Vec<Diagnosti
                 .at_pos(pos_of("review")),
         );
     }
-    let url = format!("{stem}.html");
+    let url = crate::urls::document_url(rel);
     if RESERVED.iter().any(|r| if r.ends_with('/') { rel.starts_with(r) } else { rel == *r }) {
         ds.push(
             Diagnostic::error("reserved-path", &file, format!("`{rel}` would overwrite a page the handbook generates"))
@@ -574,7 +594,12 @@ fn load_catalogue(
             diags.push(missing("clause", field, n, &clause_lines));
             continue;
         };
-        push_unique(clauses, &id.0, file, clause_lines.get(n).copied().unwrap_or(1), diags, |line| Clause {
+        let line = clause_lines.get(n).copied().unwrap_or(1);
+        if let Some(d) = crate::urls::check_id("clause", &id.0, file, id_pos_at(text, line)) {
+            diags.push(d);
+            continue;
+        }
+        push_unique(clauses, &id.0, file, line, diags, |line| Clause {
             id: id.0.clone(),
             title,
             summary: c.summary.unwrap_or_default(),
@@ -591,7 +616,12 @@ fn load_catalogue(
             diags.push(missing("control", field, n, &control_lines));
             continue;
         };
-        push_unique(controls, &id.0, file, control_lines.get(n).copied().unwrap_or(1), diags, |line| Control {
+        let line = control_lines.get(n).copied().unwrap_or(1);
+        if let Some(d) = crate::urls::check_id("control", &id.0, file, id_pos_at(text, line)) {
+            diags.push(d);
+            continue;
+        }
+        push_unique(controls, &id.0, file, line, diags, |line| Control {
             id: id.0.clone(),
             title,
             theme: c.theme.unwrap_or_else(|| "other".to_string()),
@@ -734,6 +764,12 @@ fn load_soa(file: &Path, text: &str, diags: &mut Diagnostics) -> Vec<SoaDecision
     out
 }
 
+/// Where the `id:` of the list item starting on `line` is (else the item's line).
+fn id_pos_at(text: &str, line: usize) -> Pos {
+    let from = offset_of_line(text, line);
+    yaml::find_after(text, from, "id:").filter(|p| p.line < line + 20).unwrap_or(Pos::new(line, 1))
+}
+
 fn offset_of_line(text: &str, line: usize) -> usize {
     text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum()
 }
@@ -766,6 +802,10 @@ fn load_roles(file: &Path, text: &str, diags: &mut Diagnostics) -> Vec<Role> {
             );
             continue;
         };
+        if let Some(d) = crate::urls::check_id("role", &id, file, id_pos_at(text, line)) {
+            diags.push(d);
+            continue;
+        }
         if out.iter().any(|o| o.id == id) {
             diags.push(Diagnostic::error("duplicate-id", file, format!("role `{id}` is defined twice")).at(line, 1));
             continue;

@@ -8,6 +8,7 @@
 
 use crate::diagnostics::{Diagnostic, Pos};
 use crate::links::{self, AnchorCheck, CrossRef, Target, TargetKey, Targets};
+use crate::urls::{clause_url, control_url, root_of};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 use std::collections::HashSet;
 use std::path::Path;
@@ -83,7 +84,7 @@ pub struct Rendered {
 /// Renders Markdown to HTML, resolving references against `targets`.
 pub fn render(src: &Source, targets: &Targets) -> Rendered {
     let markdown = &src.text[src.offset..];
-    let root = links::root_of(src.page);
+    let root = root_of(src.page);
     let mut out = Rendered::default();
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut events: Vec<Event> = Vec::new();
@@ -208,14 +209,6 @@ pub fn describe(targets: &Targets, target: &Target) -> Option<(String, String, T
         }
         Target::Legacy(_) | Target::Excluded(_) => None,
     }
-}
-
-pub fn control_url(id: &str) -> String {
-    format!("controls/{id}.html")
-}
-
-pub fn clause_url(id: &str) -> String {
-    format!("clauses/{id}.html")
 }
 
 #[allow(clippy::too_many_arguments)]

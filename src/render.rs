@@ -7,49 +7,15 @@
 
 use crate::audit::{Backlinks, Citation, Coverage, ReviewStatus, SoaRow};
 use crate::diagnostics::{Diagnostic, display_path};
-use crate::links::root_of;
-use crate::markdown::{Heading, Rendered, clause_url, control_url};
+use crate::markdown::{Heading, Rendered};
 use crate::model::{Document, Handbook};
 use crate::theme::Theme;
+use crate::urls::{clause_url, control_url, generated_pages, role_url, root_of};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use tera::{Context, Tera};
-
-/// Pages the generator writes besides the documents (build-dir-relative).
-pub fn generated_pages(hb: &Handbook) -> Vec<String> {
-    let mut pages: Vec<String> = [
-        "index.html",
-        "404.html",
-        "controls/index.html",
-        "clauses/index.html",
-        "roles/index.html",
-        "soa.html",
-        "soa.csv",
-        "register.html",
-        "register.csv",
-        "coverage.html",
-        "handbook.json",
-        "nav.js",
-        "assets/style.css",
-        "assets/ismsbook.js",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    pages.extend(hb.controls.iter().map(|c| control_url(&c.id)));
-    pages.extend(hb.clauses.iter().map(|c| clause_url(&c.id)));
-    pages.extend(hb.roles.iter().map(|r| role_url(&r.id)));
-    if hb.config.base_url.is_some() {
-        pages.push("sitemap.xml".to_string());
-    }
-    pages
-}
-
-pub fn role_url(id: &str) -> String {
-    format!("roles/{id}.html")
-}
 
 /// A link to something in the handbook, as templates see it.
 #[derive(Clone, Debug, Serialize)]

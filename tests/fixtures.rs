@@ -127,4 +127,6 @@ fixtures!(
     plain_pages_without_front_matter,
     guidance_reference,
     catalogue_yaml_syntax,
+    unsafe_id,
+    unsafe_path,
 );
