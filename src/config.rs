@@ -40,6 +40,8 @@ struct BuildSection {
     build_dir: Option<PathBuf>,
     classification: Option<String>,
     classification_levels: Option<Vec<String>>,
+    /// Bytes, or a string such as "16 MB".
+    max_source_size: Option<toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,6 +84,11 @@ pub struct Config {
     pub catalogue_files: Option<Vec<PathBuf>>,
     pub theme_dir: Option<PathBuf>,
     pub base_url: Option<String>,
+    /// `[build] classification` as book.toml sets it (before any --classification override):
+    /// attachments no document links to are published only at or above it.
+    pub configured_classification: String,
+    /// The largest source file read, in bytes (`[build] max-source-size`).
+    pub max_source_size: u64,
 }
 
 impl Config {
@@ -89,20 +96,16 @@ impl Config {
     /// wrong is fatal (exit status 2).
     pub fn load(root: &Path) -> Result<(Config, Vec<Diagnostic>), Fatal> {
         let file = root.join(CONFIG_FILE);
-        let text = match std::fs::read(&file) {
-            Ok(bytes) => String::from_utf8(bytes)
-                .map_err(|_| Diagnostic::error("not-utf8", &file, "book.toml is not valid UTF-8"))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Diagnostic::error(
-                    "config-missing",
-                    &file,
-                    format!("no {CONFIG_FILE} in {}", crate::diagnostics::display_path(root)),
-                )
-                .hint("run `ismsbook init` to create a handbook, or pass the folder that holds book.toml")
-                .into());
-            }
-            Err(e) => return Err(Diagnostic::error("io-error", &file, format!("cannot read book.toml: {e}")).into()),
-        };
+        if !file.exists() {
+            return Err(Diagnostic::error(
+                "config-missing",
+                &file,
+                format!("no {CONFIG_FILE} in {}", crate::diagnostics::display_path(root)),
+            )
+            .hint("run `ismsbook init` to create a handbook, or pass the folder that holds book.toml")
+            .into());
+        }
+        let text = crate::sources::read_text(&file, crate::sources::DEFAULT_MAX_SIZE)?;
         Self::parse(root, &file, &text)
     }
 
@@ -136,6 +139,22 @@ impl Config {
         }
         let classification = raw.build.classification.unwrap_or_else(|| default_level(&levels));
         let src = root.join(raw.book.src.unwrap_or_else(|| PathBuf::from(".")));
+        let max_source_size = match raw.build.max_source_size {
+            None => crate::sources::DEFAULT_MAX_SIZE,
+            Some(v) => {
+                let size = match &v {
+                    toml::Value::Integer(n) => u64::try_from(*n).ok().filter(|n| *n > 0),
+                    toml::Value::String(s) => crate::sources::parse_size(s).filter(|n| *n > 0),
+                    _ => None,
+                };
+                size.ok_or_else(|| {
+                    let pos = crate::yaml::find_after(text, 0, "max-source-size").unwrap_or_default();
+                    Diagnostic::error("config-invalid", file, "[build] max-source-size must be a size")
+                        .at_pos(pos)
+                        .hint("write a number of bytes or e.g. \"16 MB\", \"512 KB\"")
+                })?
+            }
+        };
         let config = Config {
             root: root.to_path_buf(),
             config_file: file.to_path_buf(),
@@ -146,10 +165,12 @@ impl Config {
             build_dir: root.join(raw.build.build_dir.unwrap_or_else(|| PathBuf::from("book"))),
             src,
             levels,
-            classification,
+            classification: classification.clone(),
             catalogue_files: raw.catalogue.files,
             theme_dir: raw.output.html.theme.map(|t| root.join(t)),
             base_url: raw.output.html.base_url.map(|u| if u.ends_with('/') { u } else { format!("{u}/") }),
+            configured_classification: classification,
+            max_source_size,
         };
         config.check_level(&config.classification.clone(), Some(text))?;
         Ok((config, warnings))

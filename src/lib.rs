@@ -20,6 +20,7 @@ pub mod markdown;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod sources;
 pub mod theme;
 pub mod urls;
 pub mod yaml;

@@ -34,7 +34,8 @@ pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> 
         .hint("set [book] src in book.toml to the folder that holds your Markdown")
         .into());
     }
-    let tree = walk(&config, diags);
+    let real_src = config.src.canonicalize().unwrap_or_else(|_| config.src.clone());
+    let tree = walk(&config, &real_src, diags);
     let catalogue_files = match &config.catalogue_files {
         Some(files) => files.iter().map(|f| config.src.join(f)).collect(),
         None => tree.catalogues.clone(),
@@ -43,20 +44,25 @@ pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> 
     let mut clauses = Vec::new();
     let mut controls = Vec::new();
     for file in &catalogue_files {
-        if let Some(text) = read_text(file, diags) {
+        if let Some(d) = outside_src(&real_src, file, "this catalogue file ([catalogue] files in book.toml)") {
+            diags.push(d);
+            continue;
+        }
+        if let Some(text) = read_text(&config, file, diags) {
             load_catalogue(file, &text, &mut frameworks, &mut clauses, &mut controls, diags);
         }
     }
     clauses.sort_by(|a: &Clause, b: &Clause| compare_ids(&a.id, &b.id));
     controls.sort_by(|a: &Control, b: &Control| compare_ids(&a.id, &b.id));
 
+    // soa.yaml and roles.yaml are read only when the walk found them (inside src, regular).
     let soa_file = config.src.join(SOA_FILE);
-    let (soa, soa_lines) = match soa_file.is_file().then(|| read_text(&soa_file, diags)).flatten() {
+    let (soa, soa_lines) = match tree.soa.then(|| read_text(&config, &soa_file, diags)).flatten() {
         Some(text) => (load_soa(&soa_file, &text, diags), text.lines().count()),
         None => (Vec::new(), 0),
     };
     let roles_file = config.src.join(ROLES_FILE);
-    let roles = match roles_file.is_file().then(|| read_text(&roles_file, diags)).flatten() {
+    let roles = match tree.roles.then(|| read_text(&config, &roles_file, diags)).flatten() {
         Some(text) => load_roles(&roles_file, &text, diags),
         None => Vec::new(),
     };
@@ -102,15 +108,22 @@ struct SourceTree {
     markdown: Vec<String>,
     catalogues: Vec<PathBuf>,
     assets: Vec<String>,
+    /// Whether src holds a readable soa.yaml and roles.yaml.
+    soa: bool,
+    roles: bool,
 }
 
-fn walk(config: &Config, diags: &mut Diagnostics) -> SourceTree {
+/// Walks src: every regular file inside it, sorted. Folders and files whose names cannot be
+/// URLs, symbolic links leading outside src, and special files (pipes, devices) are reported
+/// and left out.
+fn walk(config: &Config, real_src: &Path, diags: &mut Diagnostics) -> SourceTree {
     let skip: Vec<PathBuf> = [Some(&config.build_dir), config.theme_dir.as_ref()]
         .into_iter()
         .flatten()
         .filter_map(|p| p.canonicalize().ok())
         .collect();
-    let mut tree = SourceTree { markdown: Vec::new(), catalogues: Vec::new(), assets: Vec::new() };
+    let mut tree =
+        SourceTree { markdown: Vec::new(), catalogues: Vec::new(), assets: Vec::new(), soa: false, roles: false };
     let walker = walkdir::WalkDir::new(&config.src).follow_links(true).sort_by_file_name();
     let mut it = walker.into_iter();
     while let Some(entry) = it.next() {
@@ -121,7 +134,16 @@ fn walk(config: &Config, diags: &mut Diagnostics) -> SourceTree {
                 let (code, msg) = if e.loop_ancestor().is_some() {
                     ("symlink-loop", "symbolic link loop: this folder links back to one of its parents".to_string())
                 } else {
-                    ("io-error", format!("cannot read: {e}"))
+                    let why = e.io_error().map_or_else(|| e.to_string(), ToString::to_string);
+                    let dangling = file.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) && !file.exists();
+                    (
+                        "io-error",
+                        if dangling {
+                            "this symbolic link points to nothing".to_string()
+                        } else {
+                            format!("cannot read: {why}")
+                        },
+                    )
                 };
                 diags.push(Diagnostic::error(code, &file, msg).hint("remove the link or point it elsewhere"));
                 continue;
@@ -149,7 +171,22 @@ fn walk(config: &Config, diags: &mut Diagnostics) -> SourceTree {
             }
             continue;
         }
+        if entry.path_is_symlink()
+            && let Some(d) = outside_src(real_src, entry.path(), "this symbolic link")
+        {
+            diags.push(d);
+            if is_dir {
+                it.skip_current_dir();
+            }
+            continue;
+        }
         if is_dir {
+            continue;
+        }
+        if !entry.file_type().is_file() {
+            if let Ok(meta) = entry.metadata() {
+                diags.push(crate::sources::not_regular(entry.path(), &meta));
+            }
             continue;
         }
         let Ok(rel) = entry.path().strip_prefix(&config.src) else { continue };
@@ -160,7 +197,11 @@ fn walk(config: &Config, diags: &mut Diagnostics) -> SourceTree {
             tree.markdown.push(rel);
         } else if rel.starts_with("catalogue/") && rel.ends_with(".yaml") && rel.matches('/').count() == 1 {
             tree.catalogues.push(entry.path().to_path_buf());
-        } else if !(top_level && (rel == SOA_FILE || rel == ROLES_FILE || rel == crate::config::CONFIG_FILE)) {
+        } else if top_level && rel == SOA_FILE {
+            tree.soa = true;
+        } else if top_level && rel == ROLES_FILE {
+            tree.roles = true;
+        } else if !(top_level && rel == crate::config::CONFIG_FILE) {
             tree.assets.push(rel);
         }
     }
@@ -173,9 +214,9 @@ fn unsafe_name(name: &std::ffi::OsStr) -> Option<String> {
     crate::urls::check_segment(name).map(str::to_string)
 }
 
-/// Reads a UTF-8 file; reports unreadable or non-UTF-8 files.
-fn read_text(file: &Path, diags: &mut Diagnostics) -> Option<String> {
-    match read_utf8(file) {
+/// Reads a source text file (regular, within the size limit, BOM stripped); reports why not.
+fn read_text(config: &Config, file: &Path, diags: &mut Diagnostics) -> Option<String> {
+    match crate::sources::read_text(file, config.max_source_size) {
         Ok(t) => Some(t),
         Err(d) => {
             diags.push(d);
@@ -184,14 +225,17 @@ fn read_text(file: &Path, diags: &mut Diagnostics) -> Option<String> {
     }
 }
 
-fn read_utf8(file: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(file).map_err(|e| Diagnostic::error("io-error", file, format!("cannot read: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let text = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]).into_owned();
-        Diagnostic::error("not-utf8", file, "the file is not valid UTF-8 text")
-            .at_pos(Pos::of_offset(&text, text.len()))
-            .hint("save the file with UTF-8 encoding")
-    })
+/// `error[outside-src]` when `path` resolves (through `..` or symbolic links) to a place
+/// outside src, whose content is then never read nor shown.
+fn outside_src(src: &Path, path: &Path, what: &str) -> Option<Diagnostic> {
+    let real = path.canonicalize().ok()?;
+    if real.starts_with(src) {
+        return None;
+    }
+    Some(
+        Diagnostic::error("outside-src", path, format!("{what} leads outside the source folder: not read"))
+            .hint("copy what you need into the source folder; links and paths leaving it are refused"),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,10 +284,31 @@ fn split_front_matter(text: &str) -> Result<Option<(&str, usize)>, ()> {
     Err(())
 }
 
+/// The line of a `classification:` (or `classification =`) key in what looks like front
+/// matter that was not recognised as such: key-value lines at the top of a file, after blank
+/// lines, `---`/`+++` fences or invisible characters.
+fn stray_front_matter(text: &str) -> Option<usize> {
+    for (i, line) in text.lines().enumerate().take(60) {
+        let t = line.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{feff}' | '\u{200b}' | '\u{2060}'));
+        if t.is_empty() || t == "---" || t == "+++" || t == "..." {
+            continue;
+        }
+        let split = t.find([':', '='])?;
+        let key = t[..split].trim().trim_matches('"');
+        if key.eq_ignore_ascii_case("classification") {
+            return Some(i + 1);
+        }
+        if key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+            return None;
+        }
+    }
+    None
+}
+
 fn load_document(config: &Config, rel: &str) -> (Option<Document>, Vec<Diagnostic>) {
     let file = config.src.join(rel);
     let mut ds = Vec::new();
-    let source = match read_utf8(&file) {
+    let source = match crate::sources::read_text(&file, config.max_source_size) {
         Ok(t) => t,
         Err(d) => return (None, vec![d]),
     };
@@ -306,17 +371,46 @@ fn load_document(config: &Config, rel: &str) -> (Option<Document>, Vec<Diagnosti
             DocType::Page
         }),
     };
+    // Fail closed: a document whose classification cannot be determined is treated as the
+    // highest level, so no build below that level publishes it.
+    let highest = config.levels.last().cloned().unwrap_or_default();
+    let unclear = |why: &str, pos: Pos| {
+        Diagnostic::warning(
+            "classification-unclear",
+            &file,
+            format!("{why}: the document is treated as `{highest}` (the highest level) and left out of lower builds"),
+        )
+        .at_pos(pos)
+    };
     let classification = match fm.classification {
         Some(c) => {
             let c = c.trim().to_string();
-            if config.level_rank(&c).is_none() {
+            if config.level_rank(&c).is_some() {
+                c
+            } else {
                 ds.push(
                     Diagnostic::error("unknown-classification", &file, format!("unknown classification `{c}`"))
                         .at_pos(pos_of("classification"))
                         .hint(format!("levels are, lowest first: {}", config.levels.join(", "))),
                 );
+                highest.clone()
             }
-            c
+        }
+        None if yaml::find_key(&source[..body_start], "classification").is_some() => {
+            ds.push(
+                unclear("`classification:` has no value", pos_of("classification"))
+                    .hint(format!("write one of: {}", config.levels.join(", "))),
+            );
+            highest.clone()
+        }
+        None if body_start == 0
+            && let Some(line) = stray_front_matter(&source) =>
+        {
+            ds.push(
+                unclear("a `classification:` line stands outside front matter", Pos::new(line, 1))
+                    .hint("front matter must start on line 1 with a line holding only `---`"),
+            );
+            highest.clone()
         }
         None => crate::config::default_level(&config.levels),
     };
@@ -829,6 +923,15 @@ mod tests {
         assert_eq!(split_front_matter("---\nid: X\n---\n# T\n"), Ok(Some(("id: X\n", 14))));
         assert_eq!(split_front_matter("# T\n"), Ok(None));
         assert_eq!(split_front_matter("---\nid: X\n"), Err(()));
+    }
+
+    #[test]
+    fn stray_classification() {
+        assert_eq!(stray_front_matter("\n---\nid: X\nclassification: confidential\n---\n"), Some(4));
+        assert_eq!(stray_front_matter("\u{200b}---\nclassification: secret\n"), Some(2));
+        assert_eq!(stray_front_matter("+++\nclassification = \"x\"\n+++\n"), Some(2));
+        assert_eq!(stray_front_matter("# Classification\n\nclassification: public\n"), None);
+        assert_eq!(stray_front_matter("Some text: here\nclassification: x\n"), None);
     }
 
     #[test]

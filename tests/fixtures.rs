@@ -5,6 +5,7 @@
 //! args: check .          (optional, default `check .`)
 //! exit: 1
 //! delete: soa.yaml       (optional: a _common file this case removes)
+//! fifo: docs/pipe.md     (optional: a named pipe made before the run; git cannot hold one)
 //! policies/x.md:3:5: error[unknown-control]: no control A.5.99 (did you mean A.5.9?)
 //! ```
 //!
@@ -23,6 +24,7 @@ fn run_fixture(name: &str) {
     let mut args = vec!["check".to_string(), ".".to_string()];
     let mut exit = 0;
     let mut deletes = Vec::new();
+    let mut fifos = Vec::new();
     let mut expected = Vec::new();
     for line in expected_text.lines() {
         if let Some(a) = line.strip_prefix("args:") {
@@ -31,6 +33,8 @@ fn run_fixture(name: &str) {
             exit = e.trim().parse().expect("exit code");
         } else if let Some(d) = line.strip_prefix("delete:") {
             deletes.push(d.trim().to_string());
+        } else if let Some(f) = line.strip_prefix("fifo:") {
+            fifos.push(f.trim().to_string());
         } else if !line.trim().is_empty() {
             expected.push(line.to_string());
         }
@@ -43,6 +47,10 @@ fn run_fixture(name: &str) {
         let p = dir.join(d);
         if p.is_dir() { std::fs::remove_dir_all(p) } else { std::fs::remove_file(p) }.expect("delete");
     }
+    for f in &fifos {
+        let made = std::process::Command::new("mkfifo").arg(dir.join(f)).status().expect("run mkfifo");
+        assert!(made.success(), "mkfifo {f}");
+    }
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = ismsbook(&dir, &argv);
     let actual = diagnostics(&out);
@@ -50,7 +58,7 @@ fn run_fixture(name: &str) {
     if std::env::var_os("ISMSBOOK_BLESS").is_some() {
         let mut text: String = expected_text
             .lines()
-            .filter(|l| l.starts_with("args:") || l.starts_with("delete:"))
+            .filter(|l| l.starts_with("args:") || l.starts_with("delete:") || l.starts_with("fifo:"))
             .map(|l| format!("{l}\n"))
             .collect();
         text.push_str(&format!("exit: {code}\n"));
@@ -129,4 +137,9 @@ fixtures!(
     catalogue_yaml_syntax,
     unsafe_id,
     unsafe_path,
+    byte_order_mark,
+    classification_unclear,
+    not_a_file,
+    outside_src,
+    source_too_large,
 );

@@ -104,3 +104,87 @@ fn odd_but_safe_ids_stay_inside_the_build_dir() {
         assert!(built.iter().any(|f| f == page), "{page} missing from {built:?}");
     }
 }
+
+/// Every output file that contains `needle`.
+fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+    files(dir)
+        .into_iter()
+        .filter(|f| String::from_utf8_lossy(&std::fs::read(dir.join(f)).expect("read")).contains(needle))
+        .collect()
+}
+
+/// Confidential documents whose front matter a careless editor hid (a byte-order mark, a
+/// blank first line, an empty `classification:`) never reach an internal build: the canary
+/// in each is in no output file. The confidential build shows the canaries do get published
+/// when asked for, so the test can fail.
+#[test]
+fn hidden_classification_fails_closed() {
+    let (outer, _) = handbook(
+        "canary",
+        &[
+            (
+                "docs/bom.md",
+                "\u{feff}---\nid: BOM-SECRET\ntitle: CANARY-BOM title\nclassification: confidential\n---\n# x\n\nCANARY-BOM body\n",
+            ),
+            ("docs/blank.md", "\n---\ntitle: CANARY-BLANK\nclassification: confidential\n---\n# CANARY-BLANK\n"),
+            ("docs/empty.md", "---\ntitle: CANARY-EMPTY\nclassification:\n---\n# CANARY-EMPTY\n"),
+            ("docs/public.md", "---\nid: PUB\ntitle: Public page\n---\n# Public page\n\nSee [[BOM-SECRET]].\n"),
+        ],
+    );
+    let internal = outer.join("internal");
+    let out = ismsbook(&outer, &["build", "h", "-d", "internal"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for canary in ["CANARY-BOM", "CANARY-BLANK", "CANARY-EMPTY"] {
+        assert_eq!(files_containing(&internal, canary), Vec::<String>::new(), "{canary} leaked");
+    }
+    assert!(stderr(&out).contains("warning[excluded-reference]: [[BOM-SECRET]] is confidential"), "{}", stderr(&out));
+    let all = outer.join("all");
+    let out = ismsbook(&outer, &["build", "h", "-d", "all", "--classification", "restricted"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for canary in ["CANARY-BOM", "CANARY-BLANK", "CANARY-EMPTY"] {
+        assert!(!files_containing(&all, canary).is_empty(), "{canary} missing from the restricted build");
+    }
+    // The BOM front matter was parsed: the page has its id and title, not `---` as text.
+    assert!(read(&all.join("docs/bom.html")).contains("CANARY-BOM title"));
+    assert!(!read(&all.join("docs/bom.html")).contains("<hr"));
+}
+
+/// Runs ismsbook with a deadline: a hang is a test failure, not a stuck suite.
+fn run_with_deadline(cwd: &Path, args: &[&str], secs: u64) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ismsbook"))
+        .args(args)
+        .current_dir(cwd)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed().as_secs() >= secs {
+            let _ = child.kill();
+            panic!("ismsbook {args:?} still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// A named pipe and a link to /dev/zero neither block nor exhaust memory: both are reported
+/// and the run ends.
+#[test]
+fn special_files_do_not_hang() {
+    let (outer, h) = handbook("special", &[]);
+    std::fs::create_dir_all(h.join("docs")).expect("mkdir");
+    let made = std::process::Command::new("mkfifo").arg(h.join("docs/pipe.md")).status().expect("mkfifo");
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", h.join("docs/zero.md")).expect("symlink");
+    std::os::unix::fs::symlink("/dev/zero", h.join("roles.yaml.tmp")).expect("symlink");
+    for args in [["check", "h"], ["build", "h"]] {
+        let out = run_with_deadline(&outer, &args, 20);
+        let d = diagnostics(&out).join("\n");
+        assert_eq!(out.status.code(), Some(1), "{d}");
+        assert!(d.contains("h/docs/pipe.md:1:1: error[not-a-file]: this is a named pipe"), "{d}");
+        assert!(d.contains("h/docs/zero.md:1:1: error[outside-src]"), "{d}");
+    }
+}
