@@ -8,7 +8,7 @@
 use crate::dates::Date;
 use crate::diagnostics::{Diagnostic, Pos};
 use crate::links::{CrossRef, TargetKey};
-use crate::model::{Document, Handbook, Status};
+use crate::model::{DocType, Document, Handbook, Status};
 use crate::yaml;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -189,13 +189,21 @@ pub struct Gap {
     pub diagnostic: Diagnostic,
 }
 
-/// The kinds of gap, in the order coverage.html shows them.
-pub const GAP_KINDS: [(&str, &str); 7] = [
+impl Gap {
+    pub fn new(code: &'static str, subject: &str, page: Option<String>, diagnostic: Diagnostic) -> Self {
+        Gap { code, subject: subject.to_string(), page, message: diagnostic.message.clone(), diagnostic }
+    }
+}
+
+/// The kinds of gap, in the order coverage.html shows them (the risk register's follow:
+/// [`crate::risk::GAP_KINDS`]).
+pub const GAP_KINDS: [(&str, &str); 8] = [
     ("control-not-implemented", "Applicable controls with no implementing document"),
     ("soa-missing", "Controls with no applicability decision"),
     ("excluded-control-cited", "Excluded controls that documents still cite"),
     ("exclusion-unjustified", "Exclusions without a justification"),
     ("documented-information-missing", "Required documented information with no document"),
+    ("documented-information-not-retained", "Required records provided by no document of type record"),
     ("document-control", "Documents missing document-control fields"),
     ("review-overdue", "Reviews overdue"),
 ];
@@ -217,13 +225,7 @@ impl Coverage {
 pub fn coverage(hb: &Handbook, back: &Backlinks) -> Coverage {
     let mut cov = Coverage::default();
     let mut gap = |code: &'static str, subject: &str, page: Option<String>, diag: Diagnostic| {
-        cov.gaps.push(Gap {
-            code,
-            subject: subject.to_string(),
-            page,
-            message: diag.message.clone(),
-            diagnostic: diag,
-        });
+        cov.gaps.push(Gap::new(code, subject, page, diag));
     };
     let soa = &hb.soa_file;
     for c in &hb.controls {
@@ -301,8 +303,35 @@ pub fn coverage(hb: &Handbook, back: &Backlinks) -> Coverage {
         .filter(|c| hb.decision(&c.id).is_some_and(|d| d.applicable) && !back.control(&c.id).is_empty())
         .count();
     for cl in &hb.clauses {
+        let providers = back.clause_providers(&cl.id);
+        if cl.retained
+            && !providers.is_empty()
+            && !providers.iter().any(|p| hb.document(&p.id).is_some_and(|d| d.doc_type == DocType::Record))
+        {
+            let ids: Vec<&str> = providers.iter().map(|p| p.id.as_str()).collect();
+            gap(
+                "documented-information-not-retained",
+                &cl.id,
+                Some(crate::urls::clause_url(&cl.id)),
+                Diagnostic::warning(
+                    "documented-information-not-retained",
+                    &cl.file,
+                    format!(
+                        "clause {} requires records to be retained, but only {} provide{} it and none is a record",
+                        cl.id,
+                        ids.join(", "),
+                        if ids.len() == 1 { "s" } else { "" }
+                    ),
+                )
+                .at(cl.line, 1)
+                .hint(format!(
+                    "add a document with `type: record` (minutes, a report, a log) that lists \"{}\" in its `clauses:`",
+                    cl.id
+                )),
+            );
+        }
         if let Some(info) = &cl.documented_information
-            && back.clause_providers(&cl.id).is_empty()
+            && providers.is_empty()
         {
             gap(
                 "documented-information-missing",

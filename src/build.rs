@@ -121,7 +121,8 @@ pub fn analyse(config: Config, diags: &mut Diagnostics) -> Result<Analysis, Fata
     let refs: Vec<_> = rendered.iter().map(|r| r.refs.clone()).collect();
     let backlinks = Backlinks::new(&hb, &refs);
     let soa = audit::soa_rows(&hb, &backlinks);
-    let coverage = audit::coverage(&hb, &backlinks);
+    let mut coverage = audit::coverage(&hb, &backlinks);
+    coverage.gaps.extend(crate::risk::chain_gaps(&hb, diags));
     diags.extend(coverage.gaps.iter().map(|g| g.diagnostic.clone()));
     Ok(Analysis { hb, rendered, guidance, backlinks, soa, coverage })
 }

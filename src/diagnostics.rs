@@ -12,6 +12,9 @@ use std::path::Path;
 pub enum Severity {
     Error,
     Warning,
+    /// A finding worth knowing that needs no action (never fails a build, not even under
+    /// `--deny-warnings`).
+    Info,
 }
 
 impl Severity {
@@ -19,6 +22,7 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Info => "info",
         }
     }
 }
@@ -47,6 +51,10 @@ impl Diagnostic {
 
     pub fn warning(code: &'static str, file: &Path, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, file, message)
+    }
+
+    pub fn info(code: &'static str, file: &Path, message: impl Into<String>) -> Self {
+        Self::new(Severity::Info, code, file, message)
     }
 
     /// Places the diagnostic at a 1-based line and column.

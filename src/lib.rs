@@ -20,6 +20,7 @@ pub mod markdown;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod risk;
 pub mod sources;
 pub mod theme;
 pub mod urls;

@@ -21,6 +21,8 @@ pub enum Target {
     Legacy(Vec<usize>),
     /// A document this build leaves out by classification.
     Excluded(usize),
+    /// A risk of the register (published or not).
+    Risk(usize),
 }
 
 /// The kind and id of a reference target, for backlinks.
@@ -29,6 +31,7 @@ pub enum TargetKey {
     Control(String),
     Clause(String),
     Document(String),
+    Risk(String),
 }
 
 /// One reference from a document to a control, clause or document.
@@ -82,6 +85,9 @@ impl<'a> Targets<'a> {
         if let Some(&i) = ix.document.get(id) {
             return Some(Target::Document(i));
         }
+        if let Some(i) = self.hb.risks.as_ref().and_then(|r| r.position(id)) {
+            return Some(Target::Risk(i));
+        }
         if let Some(succ) = ix.successors.get(id) {
             return Some(Target::Legacy(succ.iter().filter_map(|s| ix.control.get(s).copied()).collect()));
         }
@@ -109,6 +115,7 @@ impl<'a> Targets<'a> {
             .map(|c| c.id.as_str())
             .chain(hb.clauses.iter().map(|c| c.id.as_str()))
             .chain(hb.documents.iter().map(|d| d.id.as_str()))
+            .chain(hb.risks.iter().flat_map(|r| r.risks.iter().map(|r| r.id.as_str())))
             .collect()
     }
 }

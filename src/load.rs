@@ -67,6 +67,13 @@ pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> 
         None => Vec::new(),
     };
 
+    let risks_file = config.src.join(crate::risk::RISKS_FILE);
+    let risks = tree
+        .risks
+        .then(|| read_text(&config, &risks_file, diags))
+        .flatten()
+        .and_then(|text| crate::risk::load(&config, &risks_file, text, diags));
+
     let parsed: Vec<(Option<Document>, Vec<Diagnostic>)> =
         tree.markdown.par_iter().map(|rel| load_document(&config, rel)).collect();
     let mut all = Vec::new();
@@ -86,6 +93,7 @@ pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> 
         soa_file,
         soa_lines,
         roles,
+        risks,
         assets: tree.assets,
         index: Index::default(),
         config,
@@ -100,6 +108,7 @@ pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> 
     }
     handbook.build_index();
     check_catalogue_refs(&handbook, diags);
+    crate::risk::check_references(&handbook, diags);
     Ok(handbook)
 }
 
@@ -108,9 +117,10 @@ struct SourceTree {
     markdown: Vec<String>,
     catalogues: Vec<PathBuf>,
     assets: Vec<String>,
-    /// Whether src holds a readable soa.yaml and roles.yaml.
+    /// Whether src holds a readable soa.yaml, roles.yaml and risks.yaml.
     soa: bool,
     roles: bool,
+    risks: bool,
 }
 
 /// Walks src: every regular file inside it, sorted. Folders and files whose names cannot be
@@ -122,8 +132,14 @@ fn walk(config: &Config, real_src: &Path, diags: &mut Diagnostics) -> SourceTree
         .flatten()
         .filter_map(|p| p.canonicalize().ok())
         .collect();
-    let mut tree =
-        SourceTree { markdown: Vec::new(), catalogues: Vec::new(), assets: Vec::new(), soa: false, roles: false };
+    let mut tree = SourceTree {
+        markdown: Vec::new(),
+        catalogues: Vec::new(),
+        assets: Vec::new(),
+        soa: false,
+        roles: false,
+        risks: false,
+    };
     let walker = walkdir::WalkDir::new(&config.src).follow_links(true).sort_by_file_name();
     let mut it = walker.into_iter();
     while let Some(entry) = it.next() {
@@ -201,6 +217,8 @@ fn walk(config: &Config, real_src: &Path, diags: &mut Diagnostics) -> SourceTree
             tree.soa = true;
         } else if top_level && rel == ROLES_FILE {
             tree.roles = true;
+        } else if top_level && rel == crate::risk::RISKS_FILE {
+            tree.risks = true;
         } else if !(top_level && rel == crate::config::CONFIG_FILE) {
             tree.assets.push(rel);
         }
@@ -215,7 +233,7 @@ fn unsafe_name(name: &std::ffi::OsStr) -> Option<String> {
 }
 
 /// Reads a source text file (regular, within the size limit, BOM stripped); reports why not.
-fn read_text(config: &Config, file: &Path, diags: &mut Diagnostics) -> Option<String> {
+pub(crate) fn read_text(config: &Config, file: &Path, diags: &mut Diagnostics) -> Option<String> {
     match crate::sources::read_text(file, config.max_source_size) {
         Ok(t) => Some(t),
         Err(d) => {
@@ -628,6 +646,8 @@ struct RawClause {
     title: Option<String>,
     summary: Option<String>,
     documented_information: Option<String>,
+    #[serde(default)]
+    retained: bool,
     controls: Option<OneOrMany>,
 }
 
@@ -644,7 +664,11 @@ struct RawControl {
 }
 
 /// Parses a whole YAML data file, reporting its warnings, or its error and `None`.
-fn parse_reporting<T: serde::de::DeserializeOwned>(text: &str, file: &Path, diags: &mut Diagnostics) -> Option<T> {
+pub(crate) fn parse_reporting<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+    diags: &mut Diagnostics,
+) -> Option<T> {
     match yaml::parse(text, file, 1) {
         Ok((raw, warnings)) => {
             diags.extend(warnings);
@@ -698,6 +722,7 @@ fn load_catalogue(
             title,
             summary: c.summary.unwrap_or_default(),
             documented_information: c.documented_information.filter(|s| !s.trim().is_empty()),
+            retained: c.retained,
             controls: c.controls.map(OneOrMany::into_strings).unwrap_or_default(),
             framework: framework.id.clone(),
             file: file.to_path_buf(),
@@ -773,7 +798,7 @@ fn push_unique<T: HasId>(
 }
 
 /// 1-based lines of the `- ` items of the top-level list `key:` (best effort).
-fn list_item_lines(text: &str, key: &str) -> Vec<usize> {
+pub(crate) fn list_item_lines(text: &str, key: &str) -> Vec<usize> {
     let mut lines = Vec::new();
     let mut inside = false;
     let mut indent = None;
@@ -847,12 +872,25 @@ fn load_soa(file: &Path, text: &str, diags: &mut Diagnostics) -> Vec<SoaDecision
             }
             st
         });
+        let justification_pos = r.justification.as_ref().and_then(|_| {
+            let key = yaml::find_after(text, offset_of_line(text, line), "justification:")?;
+            let rest = text.lines().nth(key.line - 1)?.chars().skip(key.column - 1 + "justification:".len());
+            let mut column = key.column + "justification:".len();
+            for c in rest {
+                if c != ' ' && c != '"' && c != '\'' {
+                    break;
+                }
+                column += 1;
+            }
+            Some(Pos::new(key.line, column))
+        });
         out.push(SoaDecision {
             control,
             applicable,
             justification: r.justification.filter(|s| !s.trim().is_empty()),
             status,
             line,
+            justification_pos,
         });
     }
     out
@@ -864,7 +902,7 @@ fn id_pos_at(text: &str, line: usize) -> Pos {
     yaml::find_after(text, from, "id:").filter(|p| p.line < line + 20).unwrap_or(Pos::new(line, 1))
 }
 
-fn offset_of_line(text: &str, line: usize) -> usize {
+pub(crate) fn offset_of_line(text: &str, line: usize) -> usize {
     text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum()
 }
 

@@ -207,6 +207,10 @@ pub fn describe(targets: &Targets, target: &Target) -> Option<(String, String, T
             let d = &hb.documents[*i];
             Some((d.title.clone(), d.url.clone(), TargetKey::Document(d.id.clone())))
         }
+        Target::Risk(i) => {
+            let r = &hb.risks.as_ref()?.risks[*i];
+            Some((format!("{} {}", r.id, r.title), crate::urls::risk_url(&r.id), TargetKey::Risk(r.id.clone())))
+        }
         Target::Legacy(_) | Target::Excluded(_) => None,
     }
 }
@@ -254,12 +258,26 @@ fn wikilink<'e>(
             plain(has_pothole, body, id, events);
             return;
         }
+        Some(Target::Risk(_)) if !targets.hb.risks.as_ref().is_some_and(|r| r.published) => {
+            out.diagnostics.push(
+                Diagnostic::warning(
+                    "excluded-reference",
+                    src.file,
+                    format!("[[{id}]] is a risk of a register this build does not publish: shown as plain text"),
+                )
+                .at_pos(pos),
+            );
+            plain(has_pothole, body, id, events);
+            return;
+        }
         Some(t) => vec![t],
         None => {
-            let code = links::unknown_code(id);
+            let risk_shaped = targets.hb.risks.as_ref().is_some_and(|r| r.looks_like_id(id));
+            let code = if risk_shaped { "unknown-risk" } else { links::unknown_code(id) };
             let what = match code {
                 "unknown-control" => "control",
                 "unknown-clause" => "clause",
+                "unknown-risk" => "risk",
                 _ => "document",
             };
             let ids = targets.all_ids();

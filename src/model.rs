@@ -2,7 +2,7 @@
 //!
 //! [`Handbook`] holds the configuration, the [`Document`]s published by this build, the
 //! catalogue ([`Clause`]s and [`Control`]s), the Statement of Applicability ([`SoaDecision`]s)
-//! and the [`Role`]s. Nothing here parses or renders.
+//! the [`Role`]s and the risk register ([`crate::risk::Register`]). Nothing here parses or renders.
 
 use crate::config::Config;
 use crate::dates::Date;
@@ -120,6 +120,9 @@ pub struct Clause {
     pub title: String,
     pub summary: String,
     pub documented_information: Option<String>,
+    /// The documented information is a record of results (evidence that something was done):
+    /// it must be provided by a document of type `record`.
+    pub retained: bool,
     /// Related controls named by the catalogue.
     pub controls: Vec<String>,
     pub framework: String,
@@ -191,6 +194,9 @@ pub struct SoaDecision {
     pub status: Option<Status>,
     #[serde(skip)]
     pub line: usize,
+    /// Where the justification's text starts in soa.yaml (for citations inside it).
+    #[serde(skip)]
+    pub justification_pos: Option<crate::diagnostics::Pos>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -217,6 +223,8 @@ pub struct Handbook {
     /// The number of lines of soa.yaml (0 when absent): where a missing decision goes.
     pub soa_lines: usize,
     pub roles: Vec<Role>,
+    /// The risk register, when risks.yaml exists.
+    pub risks: Option<crate::risk::Register>,
     /// Other files under src (images, PDFs), copied as they are; src-relative.
     pub assets: Vec<String>,
     pub index: Index,

@@ -80,7 +80,11 @@ pub fn stderr(o: &Output) -> String {
 
 /// The diagnostic lines (`file:line:col: severity[code]: message`) of a run's stderr.
 pub fn diagnostics(o: &Output) -> Vec<String> {
-    stderr(o).lines().filter(|l| l.contains(": error[") || l.contains(": warning[")).map(str::to_string).collect()
+    stderr(o)
+        .lines()
+        .filter(|l| l.contains(": error[") || l.contains(": warning[") || l.contains(": info["))
+        .map(str::to_string)
+        .collect()
 }
 
 pub fn read(path: &Path) -> String {
