@@ -118,6 +118,41 @@ impl Pos {
     }
 }
 
+/// Positions of many offsets in one text, in time linear in the text's size overall: line
+/// starts are found once, and a column is counted on from the previous answer when the offsets
+/// come in increasing order (as a parser reports them), not from the start of the line.
+pub struct LineIndex<'t> {
+    text: &'t str,
+    /// Byte offset of the start of each line.
+    starts: Vec<usize>,
+    /// The last answer: (offset, position).
+    last: std::cell::Cell<(usize, Pos)>,
+}
+
+impl<'t> LineIndex<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts, last: std::cell::Cell::new((0, Pos::new(1, 1))) }
+    }
+
+    /// The position of byte `offset`; columns count characters, not bytes.
+    pub fn pos(&self, offset: usize) -> Pos {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let line_start = self.starts[line - 1];
+        let (prev, prev_pos) = self.last.get();
+        let column = if prev_pos.line == line && prev <= offset {
+            prev_pos.column + self.text[prev..offset].chars().count()
+        } else {
+            self.text[line_start..offset].chars().count() + 1
+        };
+        let pos = Pos::new(line, column);
+        self.last.set((offset, pos));
+        pos
+    }
+}
+
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;
@@ -172,5 +207,20 @@ pub struct Fatal(pub Diagnostic);
 impl From<Diagnostic> for Fatal {
     fn from(d: Diagnostic) -> Self {
         Fatal(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_agrees_with_of_offset() {
+        let text = "ab\ncdé f\n\n  [[x]] [[y]]\nlast";
+        let ix = LineIndex::new(text);
+        let offsets: Vec<usize> = (0..=text.len()).chain([5, 2, 30, 0, 14]).collect();
+        for o in offsets {
+            assert_eq!(ix.pos(o), Pos::of_offset(text, o), "offset {o}");
+        }
     }
 }

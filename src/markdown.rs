@@ -6,7 +6,7 @@
 //! relative `.md` links become `.html` links. Code spans and blocks are never touched, because
 //! the parser never reports links inside them.
 
-use crate::diagnostics::{Diagnostic, Pos};
+use crate::diagnostics::{Diagnostic, LineIndex, Pos};
 use crate::links::{self, AnchorCheck, CrossRef, Target, TargetKey, Targets};
 use crate::urls::{clause_url, control_url, root_of};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
@@ -90,9 +90,10 @@ pub fn render(src: &Source, targets: &Targets) -> Rendered {
     let mut events: Vec<Event> = Vec::new();
     let mut section: Option<(String, String)> = None;
     let mut parser = Parser::new_ext(markdown, options()).into_offset_iter();
+    let lines = LineIndex::new(src.text);
 
     while let Some((event, range)) = parser.next() {
-        let pos = || Pos::of_offset(src.text, src.offset + range.start);
+        let pos = || lines.pos(src.offset + range.start);
         match event {
             Event::Start(Tag::Heading { level, id, classes, attrs }) => {
                 let mut inner = Vec::new();
