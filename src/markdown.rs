@@ -37,14 +37,16 @@ pub fn first_heading(body: &str) -> Option<String> {
     None
 }
 
-/// A heading id: lowercase words joined by `-`, punctuation dropped (`1. Scope & aims` ->
-/// `1-scope-aims`).
+/// A heading id: lowercase words joined by `-`, `_` kept as GitHub and mdBook keep it, other
+/// punctuation dropped (`1. Scope & aims` -> `1-scope-aims`, `log_retention` -> `log_retention`).
 pub fn slugify(text: &str) -> String {
     let mut slug = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_alphanumeric() {
             slug.extend(c.to_lowercase());
-        } else if (c.is_whitespace() || c == '-' || c == '_') && !slug.ends_with('-') && !slug.is_empty() {
+        } else if c == '_' {
+            slug.push('_');
+        } else if (c.is_whitespace() || c == '-') && !slug.ends_with('-') && !slug.is_empty() {
             slug.push('-');
         }
     }
@@ -153,6 +155,10 @@ pub fn render(src: &Source, targets: &Targets) -> Rendered {
                 let p = pos();
                 wikilink(src, targets, &root, &dest_url, has_pothole, body, p, &section, &mut out, &mut events);
             }
+            Event::Start(Tag::Link { link_type: LinkType::Email, dest_url, title, id }) => {
+                // `<security@example.com>`: the HTML writer adds `mailto:`; nothing to check.
+                events.push(Event::Start(Tag::Link { link_type: LinkType::Email, dest_url, title, id }));
+            }
             Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
                 match relative_link(src, targets, &root, &dest_url, pos(), &section, &mut out) {
                     LinkFate::Keep => events.push(Event::Start(Tag::Link { link_type, dest_url, title, id })),
@@ -231,6 +237,21 @@ fn wikilink<'e>(
 ) {
     // In a table cell `[[X\|text]]` escapes the pipe; the parser leaves the backslash on X.
     let id = dest.trim().trim_end_matches('\\').trim();
+    let blank = |e: &Event| matches!(e, Event::Text(t) if t.trim().is_empty()) || matches!(e, Event::SoftBreak);
+    let has_pothole = if has_pothole && body.iter().all(blank) {
+        out.diagnostics.push(
+            Diagnostic::warning(
+                "empty-link-text",
+                src.file,
+                format!("`[[{id}|]]` has no link text: the default text is shown"),
+            )
+            .at_pos(pos)
+            .hint(format!("write `[[{id}]]` for the default text, or put the text after the `|`")),
+        );
+        false
+    } else {
+        has_pothole
+    };
     let (id, anchor) = match id.split_once('#') {
         Some((i, a)) => (i.trim(), Some(a.trim())),
         None => (id, None),
@@ -349,6 +370,20 @@ fn relative_link(
     section: &Option<(String, String)>,
     out: &mut Rendered,
 ) -> LinkFate {
+    if let Some(path) = dest.strip_prefix('/').filter(|p| !p.starts_with('/')) {
+        let fix = format!("{root}{path}");
+        let fix = if fix.is_empty() { "./".to_string() } else { fix };
+        out.diagnostics.push(
+            Diagnostic::warning(
+                "root-absolute-link",
+                src.file,
+                format!("`{dest}` starts at the web server's root, so it breaks from file:// and under a sub-path"),
+            )
+            .at_pos(pos)
+            .hint(format!("write a relative link to the source file, e.g. `{fix}`")),
+        );
+        return LinkFate::Keep;
+    }
     if dest.is_empty() || is_external(dest) {
         return LinkFate::Keep;
     }
@@ -463,7 +498,8 @@ mod tests {
         assert_eq!(slugify("  What you must do  "), "what-you-must-do");
         assert_eq!(slugify("Données personnelles"), "données-personnelles");
         assert_eq!(slugify("!!!"), "section");
-        assert_eq!(slugify("A.5.15 Access_control"), "a515-access-control");
+        assert_eq!(slugify("A.5.15 Access_control"), "a515-access_control");
+        assert_eq!(slugify("__init__ rules"), "__init__-rules");
     }
 
     #[test]

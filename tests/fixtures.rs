@@ -153,4 +153,8 @@ fixtures!(
     control_unexplained,
     documented_information_not_retained,
     risk_register_excluded,
+    empty_link_text,
+    root_absolute_link,
+    email_autolink,
+    heading_underscore,
 );
