@@ -51,6 +51,7 @@ fn no_id_or_path_writes_outside_the_build_dir() {
                  controls:\n  - id: \"../../../control-escaped\"\n    title: X\n  - id: \"..\"\n    title: Y\n",
             ),
             ("docs/ok.md", "---\nid: ../../../doc-id-escaped\ntitle: Odd id\n---\n# Odd id\n"),
+            ("risks.yaml", "risks:\n  - id: ../../../risk-escaped\n    title: R\n    owner: ciso\n"),
         ],
     );
     append(&h.join("roles.yaml"), "- id: ../../../role-escaped\n  title: Escaper\n- id: \"..\\\\..\\\\win\"\n");
@@ -68,6 +69,7 @@ fn no_id_or_path_writes_outside_the_build_dir() {
             "h/catalogue/hostile.yaml:6:5: error[unsafe-id]: control id `../../../control-escaped`",
             "h/catalogue/hostile.yaml:8:5: error[unsafe-id]: control id `..`",
             "h/roles.yaml:8:3: error[unsafe-id]: role id `../../../role-escaped`",
+            "error[unsafe-id]: risk id `../../../risk-escaped`",
             "h/roles.yaml:10:3: error[unsafe-id]: role id `..\\\\..\\\\win`",
             "error[unsafe-path]: this file name cannot become a URL: it contains `/` or `\\`",
         ] {
