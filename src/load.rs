@@ -506,7 +506,10 @@ fn parse_front_matter(text: &str, file: &Path) -> Result<(FrontMatter, Vec<Diagn
         )
         .at(2, 1)
         .hint("write e.g. `id: POL-AC` and `title: Access Control Policy` on their own lines"),
-        _ => d,
+        _ => match field_hint(&d.message) {
+            Some(h) if d.code == "wrong-type" => d.hint(h),
+            _ => d,
+        },
     })
 }
 
@@ -674,11 +677,41 @@ pub(crate) fn parse_reporting<T: serde::de::DeserializeOwned>(
             diags.extend(warnings);
             Some(raw)
         }
+        Err(d) if d.code == "wrong-type" && d.message.starts_with("the file must be") => {
+            diags.push(d.hint(file_shape_hint(file)));
+            None
+        }
         Err(d) => {
             diags.push(d);
             None
         }
     }
+}
+
+/// What a YAML data file looks like, for a file of the wrong shape.
+fn file_shape_hint(file: &Path) -> &'static str {
+    match file.file_name().and_then(|n| n.to_str()) {
+        Some(SOA_FILE) => "soa.yaml is a list of decisions: `- control: A.5.15` then `applicable: true`",
+        Some(ROLES_FILE) => "roles.yaml is a list of roles: `- id: it-manager` then `title: IT Manager`",
+        Some(crate::risk::RISKS_FILE) => "risks.yaml has `method:` and a `risks:` list (see the README)",
+        _ => "a catalogue has `framework:`, `clauses:` and `controls:` at the top (see the README)",
+    }
+}
+
+/// An example of a front-matter field's form, for a value of the wrong type.
+fn field_hint(message: &str) -> Option<&'static str> {
+    let field = message.strip_prefix('`')?.split(['`', '[', '.']).next()?;
+    Some(match field {
+        "audience" => "write role ids: `audience: [all-staff, it-manager]`",
+        "controls" => "write control ids: `controls: [A.5.15, A.8.2]`",
+        "clauses" => "write clause ids, quoted: `clauses: [\"5.2\", \"6.1.2\"]`",
+        "history" => "write a list: `history:` then `  - { version: \"1.0\", date: 2026-03-01, change: First issue }`",
+        "id" | "title" | "type" | "owner" | "approver" | "version" | "classification" => {
+            "write a single value on the same line, e.g. `title: Access Control Policy`"
+        }
+        "approved" | "review" => "write a date: `review: 2027-03-01`",
+        _ => return None,
+    })
 }
 
 fn load_catalogue(

@@ -71,14 +71,35 @@ enum Format {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A bad command line (exit status 2) is also JSON when `check --format json` was asked for.
+        Err(e) if e.use_stderr() && wants_json(&std::env::args().collect::<Vec<_>>()) => {
+            let message = e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+            let d = Diagnostic::error("usage", std::path::Path::new(""), message);
+            eprintln!("{e}");
+            println!("{}", serde_json::to_string_pretty(&[d]).unwrap_or_else(|_| "[]".into()));
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
+    let json = matches!(cli.command, Command::Check { format: Format::Json, .. });
     match run(cli.command) {
         Ok(code) => code,
         Err(Fatal(d)) => {
             eprintln!("{}", d.human());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&[&d]).unwrap_or_else(|_| "[]".into()));
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether a command line asks for `check --format json` (read before clap has parsed it).
+fn wants_json(args: &[String]) -> bool {
+    args.iter().skip(1).any(|a| a == "check")
+        && (args.iter().any(|a| a == "--format=json") || args.windows(2).any(|w| w[0] == "--format" && w[1] == "json"))
 }
 
 fn run(command: Command) -> Result<ExitCode, Fatal> {

@@ -46,8 +46,40 @@ pub fn parse_value(text: &str, file: &Path, first_line: usize) -> Result<Value, 
 
 fn syntax_error(e: &serde_yaml::Error, file: &Path, first_line: usize) -> Diagnostic {
     let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-    Diagnostic::error("yaml-syntax", file, format!("invalid YAML: {}", clean_message(&e.to_string())))
-        .at(line + first_line - 1, column)
+    let message = clean_message(&e.to_string());
+    let d = match wrong_type(&message) {
+        Some(m) => Diagnostic::error("wrong-type", file, m),
+        None => Diagnostic::error("yaml-syntax", file, format!("invalid YAML: {message}")),
+    };
+    d.at(line + first_line - 1, column)
+}
+
+/// `audience: invalid type: map, expected ...` as `` `audience` must be ..., not a mapping ``:
+/// the field, the expected form and what was found, never a type name of ours.
+fn wrong_type(message: &str) -> Option<String> {
+    let (path, rest) = match message.split_once(": invalid type: ") {
+        Some((p, r)) => (Some(p), r),
+        None => (None, message.strip_prefix("invalid type: ")?),
+    };
+    let (found, expected) = rest.rsplit_once(", expected ")?;
+    let found = match found.split_whitespace().next().unwrap_or(found) {
+        "map" => "a mapping".to_string(),
+        "sequence" => "a list".to_string(),
+        "string" => format!("the text {}", &found["string ".len().min(found.len())..]),
+        "unit" => "an empty value".to_string(),
+        _ => found.to_string(),
+    };
+    let expected = if expected.starts_with("struct ") || expected.starts_with("a map") {
+        "a mapping of `key: value` lines"
+    } else if expected.starts_with("a sequence") {
+        "a list of `- ` items"
+    } else {
+        expected
+    };
+    Some(match path.map(|p| p.trim_start_matches('.')) {
+        Some(p) => format!("`{p}` must be {expected}, not {found}"),
+        None => format!("the file must be {expected}, not {found}"),
+    })
 }
 
 /// Drops the parser's own " at line N column M" suffix: the position is already in front.
@@ -79,7 +111,7 @@ impl<'de> serde::Deserialize<'de> for Scalar {
         impl serde::de::Visitor<'_> for V {
             type Value = Scalar;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string or a number")
+                f.write_str("a single value (text or a number)")
             }
             fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
                 Ok(Scalar(v.to_string()))
@@ -104,16 +136,36 @@ pub struct OneOrMany(pub Vec<Scalar>);
 
 impl<'de> serde::Deserialize<'de> for OneOrMany {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            One(Scalar),
-            Many(Vec<Scalar>),
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("one value or a list of values such as `[A, B]`")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(vec![Scalar(v.to_string())]))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(vec![Scalar(v.to_string())]))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(vec![Scalar(v.to_string())]))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(vec![Scalar(v.to_string())]))
+            }
+            fn visit_unit<E>(self) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(Vec::new()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
+                let mut items = Vec::new();
+                while let Some(s) = seq.next_element::<Scalar>()? {
+                    items.push(s);
+                }
+                Ok(OneOrMany(items))
+            }
         }
-        Ok(match Raw::deserialize(d)? {
-            Raw::One(s) => OneOrMany(vec![s]),
-            Raw::Many(v) => OneOrMany(v),
-        })
+        d.deserialize_any(V)
     }
 }
 

@@ -157,4 +157,6 @@ fixtures!(
     root_absolute_link,
     email_autolink,
     heading_underscore,
+    wrong_type,
+    catalogue_is_a_list,
 );

@@ -231,3 +231,30 @@ fn hundred_thousand_references_check_in_linear_time() {
         eprintln!("{name}: {cpu:.2} s CPU");
     }
 }
+
+/// Every exit-2 error (unreadable configuration, bad command line) is also JSON on stdout
+/// under `check --format json`, so a CI parsing the JSON never sees an empty stdout.
+#[test]
+fn exit_2_errors_are_json_too() {
+    let (outer, h) = handbook("json-fatal", &[]);
+    std::fs::write(h.join("book.toml"), "[build]\nbuild-dir = 3\n").expect("write");
+    std::fs::create_dir_all(outer.join("empty")).expect("mkdir");
+    std::fs::create_dir_all(outer.join("ok")).expect("mkdir");
+    copy_tree(&repo().join("tests/fixtures/_common"), &outer.join("ok"));
+    for (args, code) in [
+        (vec!["check", "h", "--format", "json"], "config-invalid"),
+        (vec!["check", "empty", "--format", "json"], "config-missing"),
+        (vec!["check", "h", "--format=json", "--no-such-flag"], "usage"),
+        (vec!["check", "h", "--format", "json", "--classification", "top-secret"], "config-invalid"),
+        (vec!["check", "ok", "--format", "json", "--classification", "top-secret"], "unknown-classification"),
+    ] {
+        let out = ismsbook(&outer, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+        let first = &json[0];
+        assert_eq!(first["severity"], "error", "{args:?}: {json}");
+        assert_eq!(first["code"], code, "{args:?}: {json}");
+        assert!(first["message"].as_str().is_some_and(|m| !m.is_empty()), "{args:?}: {json}");
+    }
+}
