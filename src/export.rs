@@ -78,6 +78,57 @@ pub fn register_csv(hb: &Handbook) -> Vec<u8> {
     )
 }
 
+/// `risks.csv`: one row per risk of the register (DESIGN 6b; columns listed in the README).
+pub fn risks_csv(reg: &crate::risk::Register) -> Vec<u8> {
+    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+    let date = |d: Option<crate::dates::Date>| d.map(|d| d.to_string()).unwrap_or_default();
+    csv_bytes(
+        &[
+            "id",
+            "title",
+            "owner",
+            "likelihood",
+            "impact",
+            "score",
+            "level",
+            "treatment",
+            "controls",
+            "residual_likelihood",
+            "residual_impact",
+            "residual_score",
+            "residual_level",
+            "accepted_by",
+            "accepted_date",
+            "open_actions",
+            "assessed",
+            "review",
+        ],
+        reg.risks.iter().map(|r| {
+            let residual = r.residual_rating();
+            vec![
+                r.id.clone(),
+                r.title.clone(),
+                opt(&r.owner),
+                r.likelihood.to_string(),
+                r.impact.to_string(),
+                r.score.to_string(),
+                r.level.clone(),
+                r.treatment.map(|t| t.as_str().to_string()).unwrap_or_default(),
+                r.controls.join(";"),
+                residual.likelihood.to_string(),
+                residual.impact.to_string(),
+                r.residual_score.to_string(),
+                r.residual_level.clone(),
+                r.accepted.as_ref().map(|a| a.by.clone()).unwrap_or_default(),
+                date(r.accepted.as_ref().and_then(|a| a.date)),
+                r.actions.iter().filter(|a| a.status.is_open()).count().to_string(),
+                date(r.assessed),
+                date(r.review),
+            ]
+        }),
+    )
+}
+
 pub fn handbook_json(site: &Site) -> Vec<u8> {
     let hb = site.hb;
     #[derive(Serialize)]
@@ -116,6 +167,23 @@ pub fn handbook_json(site: &Site) -> Vec<u8> {
         soa: &'a [SoaRow],
         roles: &'a [crate::model::Role],
         coverage: &'a crate::audit::Coverage,
+        /// The risk register; absent when there is none or this build does not publish it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        risks: Option<Risks<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Risks<'a> {
+        method: &'a crate::risk::Method,
+        classification: &'a str,
+        assessed: Option<crate::dates::Date>,
+        risks: Vec<Risk<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Risk<'a> {
+        #[serde(flatten)]
+        risk: &'a crate::risk::Risk,
+        cited_by: Vec<&'a str>,
+        cited_by_soa: Vec<&'a str>,
     }
     fn ids(cites: &[crate::audit::Citation]) -> Vec<&str> {
         cites.iter().map(|c| c.id.as_str()).collect()
@@ -155,6 +223,20 @@ pub fn handbook_json(site: &Site) -> Vec<u8> {
         soa: site.soa,
         roles: &hb.roles,
         coverage: site.coverage,
+        risks: hb.risks.as_ref().filter(|r| r.published).map(|reg| Risks {
+            method: &reg.method,
+            classification: &reg.classification,
+            assessed: reg.assessed,
+            risks: reg
+                .risks
+                .iter()
+                .map(|r| Risk {
+                    risk: r,
+                    cited_by: ids(back.get(&crate::links::TargetKey::Risk(r.id.clone()))),
+                    cited_by_soa: crate::risk::cited_by_soa(hb, reg, &r.id),
+                })
+                .collect(),
+        }),
     };
     let mut out = serde_json::to_vec_pretty(&root).unwrap_or_default();
     out.push(b'\n');

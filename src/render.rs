@@ -69,6 +69,13 @@ impl Site<'_> {
         pages.push(self.soa_page(&tera)?);
         pages.push(self.register_page(&tera)?);
         pages.push(self.coverage_page(&tera)?);
+        if let Some(reg) = self.published_risks() {
+            pages.push(self.risks_index(&tera, reg)?);
+            for i in 0..reg.risks.len() {
+                pages.push(self.risk_page(&tera, reg, i)?);
+            }
+            pages.push(("risks.csv".into(), crate::export::risks_csv(reg)));
+        }
         pages.push(("soa.csv".into(), crate::export::soa_csv(self.soa)));
         pages.push(("register.csv".into(), crate::export::register_csv(self.hb)));
         pages.push(("handbook.json".into(), crate::export::handbook_json(self)));
@@ -102,6 +109,7 @@ impl Site<'_> {
         g.insert("description", &cfg.description);
         g.insert("lang", &cfg.language);
         g.insert("build_date", &self.hb.build_date.to_string());
+        g.insert("has_risks", &self.published_risks().is_some());
         Ok(tera)
     }
 
@@ -154,6 +162,108 @@ impl Site<'_> {
             review_class: review_class(review),
         };
         Context::from_serialize(&page).map_err(|e| template_error(&doc.file, &e))
+    }
+
+    /// The risk register, when there is one and this build publishes it.
+    fn published_risks(&self) -> Option<&crate::risk::Register> {
+        self.hb.risks.as_ref().filter(|r| r.published)
+    }
+
+    /// A role id as a link to its page, or as plain text when it names no role.
+    fn who(&self, id: &str) -> Link {
+        self.role_link(id).unwrap_or_else(|| plain(id))
+    }
+
+    fn risks_index(&self, tera: &Tera, reg: &crate::risk::Register) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            risk: &'a crate::risk::Risk,
+            url: String,
+            owner: Option<Link>,
+            controls: Vec<Link>,
+            residual: crate::risk::Rating,
+            open_actions: usize,
+        }
+        let rows: Vec<Row> = reg
+            .risks
+            .iter()
+            .map(|r| Row {
+                risk: r,
+                url: crate::urls::risk_url(&r.id),
+                owner: r.owner.as_deref().map(|o| self.who(o)),
+                controls: r.controls.iter().map(|c| self.control_link(c)).collect(),
+                residual: r.residual_rating(),
+                open_actions: r.actions.iter().filter(|a| a.status.is_open()).count(),
+            })
+            .collect();
+        let owners: BTreeSet<&str> = reg.risks.iter().filter_map(|r| r.owner.as_deref()).collect();
+        let treatments: Vec<&str> = crate::risk::Treatment::ALL.iter().map(|t| t.as_str()).collect();
+        let mut ctx = Context::new();
+        ctx.insert("reg", reg);
+        ctx.insert("rows", &rows);
+        ctx.insert("levels", &reg.method.level_names());
+        ctx.insert("owners", &owners);
+        ctx.insert("treatments", &treatments);
+        ctx.insert("likelihoods", &(1..=reg.method.likelihood).collect::<Vec<_>>());
+        ctx.insert("impacts", &(1..=reg.method.impact).collect::<Vec<_>>());
+        ctx.insert("maps", &[crate::risk::heat_map(reg, false), crate::risk::heat_map(reg, true)]);
+        ctx.insert(
+            "above_threshold",
+            &reg.risks.iter().filter(|r| r.residual_score > reg.method.accept_at_most).count(),
+        );
+        self.page(tera, "risks.html", "risks/index.html", "Risk register", ctx)
+    }
+
+    fn risk_page(&self, tera: &Tera, reg: &crate::risk::Register, i: usize) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Treating {
+            link: Link,
+            decision: &'static str,
+        }
+        #[derive(Serialize)]
+        struct ActionRow<'a> {
+            action: &'a crate::risk::Action,
+            owner: Option<Link>,
+            overdue: bool,
+        }
+        let hb = self.hb;
+        let r = &reg.risks[i];
+        let controls: Vec<Treating> = r
+            .controls
+            .iter()
+            .map(|c| Treating {
+                link: self.control_link(c),
+                decision: match hb.decision(c) {
+                    None => "no decision",
+                    Some(d) if !d.applicable => "not applicable",
+                    Some(d) => d.status.map_or("applicable", |s| s.as_str()),
+                },
+            })
+            .collect();
+        let actions: Vec<ActionRow> = r
+            .actions
+            .iter()
+            .map(|a| ActionRow {
+                action: a,
+                owner: a.owner.as_deref().map(|o| self.who(o)),
+                overdue: a.status.is_open() && a.due.is_some_and(|d| d < hb.build_date),
+            })
+            .collect();
+        let soa: Vec<Link> =
+            crate::risk::cited_by_soa(hb, reg, &r.id).into_iter().map(|c| self.control_link(c)).collect();
+        let mut ctx = Context::new();
+        ctx.insert("risk", r);
+        ctx.insert("method", &reg.method);
+        ctx.insert("owner", &r.owner.as_deref().map(|o| self.who(o)));
+        ctx.insert("accepted_by", &r.accepted.as_ref().map(|a| self.who(&a.by)));
+        ctx.insert("residual", &r.residual_rating());
+        ctx.insert("needs_acceptance", &(r.residual_score > reg.method.accept_at_most));
+        ctx.insert("controls", &controls);
+        ctx.insert("actions", &actions);
+        ctx.insert("cited_by", self.backlinks.get(&crate::links::TargetKey::Risk(r.id.clone())));
+        ctx.insert("cited_by_soa", &soa);
+        let url = crate::urls::risk_url(&r.id);
+        self.page(tera, "risk.html", &url, &format!("{} {}", r.id, r.title), ctx)
     }
 
     fn role_link(&self, id: &str) -> Option<Link> {
@@ -279,6 +389,9 @@ impl Site<'_> {
             .map(|cl| self.clause_link(&cl.id))
             .collect();
         ctx.insert("related_clauses", &related);
+        let risks: Vec<RiskLink> =
+            self.published_risks().map(|reg| reg.treating(id).map(risk_link).collect()).unwrap_or_default();
+        ctx.insert("risks", &risks);
         self.page(tera, "control.html", &url, &format!("{} {}", c.id, c.title), ctx)
     }
 
@@ -382,6 +495,10 @@ impl Site<'_> {
         ctx.insert("applies", &applies);
         ctx.insert("owns", &owns);
         ctx.insert("approves", &approves);
+        let owned = |reg: &'_ crate::risk::Register| -> Vec<RiskLink> {
+            reg.risks.iter().filter(|r| r.owner.as_deref() == Some(id)).map(risk_link).collect()
+        };
+        ctx.insert("risks", &self.published_risks().map(owned).unwrap_or_default());
         self.page(tera, "role.html", &role_url(id), &role.title, ctx)
     }
 
@@ -481,8 +598,13 @@ impl Site<'_> {
             title: &'static str,
             gaps: Vec<Item<'a>>,
         }
+        // The register's own kinds are shown only when a published register exists.
+        let risk_kinds = crate::risk::GAP_KINDS.iter().filter(|(code, _)| {
+            *code == "control-unexplained" || self.published_risks().is_some() || !self.coverage.of(code).is_empty()
+        });
         let sections: Vec<Section> = crate::audit::GAP_KINDS
             .iter()
+            .chain(risk_kinds)
             .map(|(code, title)| Section {
                 code,
                 title,
@@ -541,6 +663,11 @@ impl Site<'_> {
                 item("Roles", "roles/index.html"),
             ],
         });
+        if self.published_risks().is_some()
+            && let Some(Item { c, .. }) = nav.last_mut()
+        {
+            c.push(item("Risk register", "risks/index.html"));
+        }
         let json = serde_json::to_string(&nav).unwrap_or_else(|_| "[]".into());
         format!("window.ISMSBOOK_NAV = {json};\n").into_bytes()
     }
@@ -558,6 +685,26 @@ impl Site<'_> {
         }
         xml.push_str("</urlset>\n");
         xml.into_bytes()
+    }
+}
+
+/// A risk as other pages list it: id, title, level and page.
+#[derive(Serialize)]
+struct RiskLink {
+    id: String,
+    title: String,
+    level: String,
+    residual_level: String,
+    url: String,
+}
+
+fn risk_link(r: &crate::risk::Risk) -> RiskLink {
+    RiskLink {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        level: r.level.clone(),
+        residual_level: r.residual_level.clone(),
+        url: crate::urls::risk_url(&r.id),
     }
 }
 

@@ -30,11 +30,22 @@ pub struct Method {
     /// The highest impact rating.
     pub impact: u32,
     /// Level name -> minimum score, highest band first; a lower score is [`LOWEST_LEVEL`].
+    #[serde(serialize_with = "serialize_levels")]
     pub levels: Vec<(String, u32)>,
     /// A residual score above this needs a named acceptance.
     pub accept_at_most: u32,
     /// Level -> days from the assessment within which open actions must be due.
     pub treat_within_days: BTreeMap<String, u32>,
+}
+
+/// Levels as `[{"level": "high", "min_score": 15}, ...]`, highest first.
+fn serialize_levels<S: serde::Serializer>(levels: &[(String, u32)], s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Band<'a> {
+        level: &'a str,
+        min_score: u32,
+    }
+    s.collect_seq(levels.iter().map(|(level, min_score)| Band { level, min_score: *min_score }))
 }
 
 impl Default for Method {
@@ -818,6 +829,76 @@ pub fn chain_gaps(hb: &Handbook, diags: &mut Diagnostics) -> Vec<Gap> {
         }
     }
     gaps
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views: what the register pages show (render.rs fills the templates with them)
+
+/// One cell of a likelihood x impact heat map.
+#[derive(Clone, Debug, Serialize)]
+pub struct HeatCell {
+    pub likelihood: u32,
+    pub impact: u32,
+    pub score: u32,
+    pub level: String,
+    /// How many risks sit in this cell.
+    pub count: usize,
+    /// The register filtered to this cell: `likelihood=3&impact=5` (before treatment) or
+    /// `residual-likelihood=1&residual-impact=5` (after).
+    pub query: String,
+}
+
+/// A heat map, highest likelihood first (the top row), impact rising left to right.
+#[derive(Clone, Debug, Serialize)]
+pub struct HeatMap {
+    /// `inherent` (before treatment) or `residual` (after).
+    pub stage: &'static str,
+    pub impacts: Vec<u32>,
+    pub rows: Vec<HeatRow>,
+}
+
+/// One likelihood's row of a heat map.
+#[derive(Clone, Debug, Serialize)]
+pub struct HeatRow {
+    pub likelihood: u32,
+    pub cells: Vec<HeatCell>,
+}
+
+/// The heat map of the register before (`residual == false`) or after treatment.
+pub fn heat_map(reg: &Register, residual: bool) -> HeatMap {
+    let m = &reg.method;
+    let (stage, prefix) = if residual { ("residual", "residual-") } else { ("inherent", "") };
+    let mut counts: HashMap<(u32, u32), usize> = HashMap::new();
+    for r in &reg.risks {
+        let rating = if residual { r.residual_rating() } else { r.rating() };
+        *counts.entry((rating.likelihood, rating.impact)).or_default() += 1;
+    }
+    let rows = (1..=m.likelihood)
+        .rev()
+        .map(|l| HeatRow {
+            likelihood: l,
+            cells: (1..=m.impact)
+                .map(|i| HeatCell {
+                    likelihood: l,
+                    impact: i,
+                    score: l * i,
+                    level: m.level(l * i).to_string(),
+                    count: counts.get(&(l, i)).copied().unwrap_or(0),
+                    query: format!("{prefix}likelihood={l}&{prefix}impact={i}"),
+                })
+                .collect(),
+        })
+        .collect();
+    HeatMap { stage, impacts: (1..=m.impact).collect(), rows }
+}
+
+/// The SoA rows whose justification cites `risk` (control ids, in catalogue order).
+pub fn cited_by_soa<'a>(hb: &'a Handbook, reg: &Register, risk: &str) -> Vec<&'a str> {
+    hb.soa
+        .iter()
+        .filter(|d| d.justification.as_deref().is_some_and(|j| citations(j, reg).iter().any(|c| c.id == risk)))
+        .map(|d| d.control.as_str())
+        .collect()
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub const DEFAULT: &[(&str, &[u8])] = embed!(
     "coverage.html",
     "role.html",
     "roles.html",
+    "risks.html",
+    "risk.html",
     "404.html",
     "assets/style.css",
     "assets/ismsbook.js",

@@ -169,7 +169,10 @@ pub fn asset_url(rel: &str) -> String {
 /// Whether a build-dir-relative output path is one the generator writes itself for `hb` (a
 /// fixed page, a page under a generated folder, or sitemap.xml).
 pub fn is_generated(path: &str) -> bool {
-    FIXED_PAGES.contains(&path) || path == "sitemap.xml" || GENERATED_DIRS.iter().any(|d| path.starts_with(d))
+    FIXED_PAGES.contains(&path)
+        || path == "sitemap.xml"
+        || path == "risks.csv"
+        || GENERATED_DIRS.iter().any(|d| path.starts_with(d))
 }
 
 /// Pages the generator writes besides the documents (build-dir-relative).
@@ -178,6 +181,10 @@ pub fn generated_pages(hb: &Handbook) -> Vec<String> {
     pages.extend(hb.controls.iter().map(|c| control_url(&c.id)));
     pages.extend(hb.clauses.iter().map(|c| clause_url(&c.id)));
     pages.extend(hb.roles.iter().map(|r| role_url(&r.id)));
+    if let Some(reg) = hb.risks.as_ref().filter(|r| r.published) {
+        pages.extend(["risks/index.html".to_string(), "risks.csv".to_string()]);
+        pages.extend(reg.risks.iter().map(|r| risk_url(&r.id)));
+    }
     if hb.config.base_url.is_some() {
         pages.push("sitemap.xml".to_string());
     }

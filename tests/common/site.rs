@@ -45,6 +45,8 @@ pub fn broken_links(root: &Path) -> Vec<String> {
             return;
         }
         let (path, anchor) = href.split_once('#').map_or((href.as_str(), None), |(p, a)| (p, Some(a)));
+        // A query (`index.html?level=high`: a linked filter) names the same file.
+        let path = path.split_once('?').map_or(path, |(p, _)| p);
         let target = if path.is_empty() {
             page.to_string()
         } else {
