@@ -43,9 +43,17 @@ pub fn soa_csv(rows: &[SoaRow]) -> Vec<u8> {
     )
 }
 
+/// An optional text as a CSV cell (empty when absent).
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+/// An optional date as a CSV cell: YYYY-MM-DD, or empty.
+fn date(d: Option<crate::dates::Date>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
 pub fn register_csv(hb: &Handbook) -> Vec<u8> {
-    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
-    let date = |d: Option<crate::dates::Date>| d.map(|d| d.to_string()).unwrap_or_default();
     csv_bytes(
         &[
             "id",
@@ -80,8 +88,6 @@ pub fn register_csv(hb: &Handbook) -> Vec<u8> {
 
 /// `risks.csv`: one row per risk of the register (DESIGN 6b; columns listed in the README).
 pub fn risks_csv(reg: &crate::risk::Register) -> Vec<u8> {
-    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
-    let date = |d: Option<crate::dates::Date>| d.map(|d| d.to_string()).unwrap_or_default();
     csv_bytes(
         &[
             "id",
