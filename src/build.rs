@@ -8,7 +8,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Fatal, display_path};
 use crate::links::Targets;
 use crate::markdown::{self, Rendered, Source};
 use crate::model::Handbook;
-use crate::output::{self, Staging};
+use crate::output::{self, Output};
 use crate::render::Site;
 use crate::theme::Theme;
 use rayon::prelude::*;
@@ -24,6 +24,8 @@ pub struct Options {
     pub build_dir: Option<PathBuf>,
     /// Overrides `[build] classification`.
     pub classification: Option<String>,
+    /// Print per-stage wall times (also `ISMSBOOK_LOG=timings`).
+    pub timings: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +69,12 @@ pub struct Analysis {
 
 /// Loads and analyses the handbook: every stage but writing.
 pub fn analyse(config: Config, diags: &mut Diagnostics) -> Result<Analysis, Fatal> {
+    analyse_timed(config, diags, &mut Timings::new(false))
+}
+
+fn analyse_timed(config: Config, diags: &mut Diagnostics, timings: &mut Timings) -> Result<Analysis, Fatal> {
     let hb = crate::load::load(config, diags)?;
+    timings.lap("load");
     let targets = Targets::new(&hb);
     // Phase one is done (every target is known): render every document in parallel.
     let rendered: Vec<Rendered> = hb
@@ -93,6 +100,7 @@ pub fn analyse(config: Config, diags: &mut Diagnostics) -> Result<Analysis, Fata
             r.html
         })
         .collect();
+    timings.lap("markdown");
     // Phase two: anchors against the headings each page really has.
     let headings: HashMap<&str, HashSet<&str>> = hb
         .documents
@@ -124,6 +132,7 @@ pub fn analyse(config: Config, diags: &mut Diagnostics) -> Result<Analysis, Fata
     let mut coverage = audit::coverage(&hb, &backlinks);
     coverage.gaps.extend(crate::risk::chain_gaps(&hb, diags));
     diags.extend(coverage.gaps.iter().map(|g| g.diagnostic.clone()));
+    timings.lap("links and audit");
     Ok(Analysis { hb, rendered, guidance, backlinks, soa, coverage })
 }
 
@@ -143,9 +152,37 @@ fn guidance_start(c: &crate::model::Control) -> (usize, usize) {
     (i + 1, indent)
 }
 
+/// Per-stage wall times, printed under `--timings` or `ISMSBOOK_LOG=timings`.
+pub struct Timings {
+    on: bool,
+    last: Instant,
+    stages: Vec<(&'static str, u128)>,
+}
+
+impl Timings {
+    pub fn new(on: bool) -> Timings {
+        let on = on || std::env::var("ISMSBOOK_LOG").is_ok_and(|v| v.split(',').any(|w| w.trim() == "timings"));
+        Timings { on, last: Instant::now(), stages: Vec::new() }
+    }
+
+    /// Ends the stage named `stage`.
+    pub fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.stages.push((stage, now.duration_since(self.last).as_millis()));
+        self.last = now;
+    }
+
+    /// `timings: load 12 ms, markdown 40 ms, ...`, or nothing when off.
+    pub fn line(&self) -> Option<String> {
+        let parts: Vec<String> = self.stages.iter().map(|(s, ms)| format!("{s} {ms} ms")).collect();
+        self.on.then(|| format!("timings: {}", parts.join(", ")))
+    }
+}
+
 /// Runs `build` or `check`.
 pub fn run(opts: &Options, mode: Mode) -> Result<Report, Fatal> {
     let started = Instant::now();
+    let mut timings = Timings::new(opts.timings);
     let (config, warnings) = configure(opts)?;
     if mode == Mode::Build {
         output::check_build_dir(&config)?;
@@ -154,36 +191,53 @@ pub fn run(opts: &Options, mode: Mode) -> Result<Report, Fatal> {
     diags.extend(warnings);
     let build_dir = config.build_dir.clone();
     let theme_dir = config.theme_dir.clone();
-    let a = analyse(config, &mut diags)?;
+    let a = analyse_timed(config, &mut diags, &mut timings)?;
     let counts =
         format!("{} documents, {} controls, {} clauses", a.hb.documents.len(), a.hb.controls.len(), a.hb.clauses.len());
-    let mut summary = match mode {
-        Mode::Check => format!("checked {counts}"),
-        Mode::Build => String::new(),
-    };
-    if mode == Mode::Build && !diags.has_errors() {
-        match write(&a, theme_dir.as_deref(), &build_dir) {
-            Ok(pages) => {
+    let mut summary = String::new();
+    // `check` renders every page too, into a sink that writes nothing, so that it fails
+    // exactly where `build` fails (theme, templates).
+    if !diags.has_errors() {
+        let out = match mode {
+            Mode::Build => Output::staged(&build_dir),
+            Mode::Check => Ok(Output::discard()),
+        };
+        match out.and_then(|out| write(&a, theme_dir.as_deref(), out, &mut timings)) {
+            Ok(w) if mode == Mode::Build => {
                 summary = format!(
-                    "built {pages} pages ({counts}) in {} ms -> {}/",
+                    "built {} files ({counts}) in {} ms -> {}/ ({} written, {} removed)",
+                    w.files,
                     started.elapsed().as_millis(),
-                    display_path(&build_dir).trim_end_matches('/')
+                    display_path(&build_dir).trim_end_matches('/'),
+                    w.changed.len(),
+                    w.removed.len(),
                 );
             }
+            Ok(_) => {}
             Err(d) => diags.push(d),
         }
     }
     let errors = diags.count(crate::diagnostics::Severity::Error);
     let warnings = diags.count(crate::diagnostics::Severity::Warning);
-    if mode == Mode::Build && summary.is_empty() {
+    if mode == Mode::Check {
+        summary = format!("checked {counts}");
+    } else if summary.is_empty() {
         summary = format!("build failed: the previous output in {} is left as it was", display_path(&build_dir));
+    }
+    if let Some(line) = timings.line() {
+        summary = format!("{line}\n{summary}");
     }
     Ok(Report { diagnostics: diags.into_sorted(), summary, errors, warnings })
 }
 
-fn write(a: &Analysis, theme_dir: Option<&std::path::Path>, build_dir: &std::path::Path) -> Result<usize, Diagnostic> {
+/// Renders every page into `out` and completes it.
+fn write(
+    a: &Analysis,
+    theme_dir: Option<&std::path::Path>,
+    out: Output,
+    timings: &mut Timings,
+) -> Result<output::Written, Diagnostic> {
     let theme = Theme::load(theme_dir)?;
-    let staging = Staging::new(build_dir)?;
     let site = Site {
         hb: &a.hb,
         rendered: &a.rendered,
@@ -192,7 +246,9 @@ fn write(a: &Analysis, theme_dir: Option<&std::path::Path>, build_dir: &std::pat
         coverage: &a.coverage,
         soa: &a.soa,
     };
-    let pages = site.write(&theme, &staging.dir)?;
-    staging.publish()?;
-    Ok(pages)
+    site.write(&theme, &out, None)?;
+    timings.lap("pages");
+    let written = out.finish()?;
+    timings.lap("swap");
+    Ok(written)
 }

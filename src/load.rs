@@ -167,7 +167,10 @@ fn walk(config: &Config, real_src: &Path, diags: &mut Diagnostics) -> SourceTree
         };
         let is_dir = entry.file_type().is_dir();
         let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
-        let skipped = is_dir && entry.path().canonicalize().map(|p| skip.contains(&p)).unwrap_or(false);
+        // The build dir, and any other build dir ismsbook wrote (`-d elsewhere`), is never content.
+        let skipped = is_dir
+            && (entry.path().join(crate::output::MARKER).is_file()
+                || entry.path().canonicalize().map(|p| skip.contains(&p)).unwrap_or(false));
         if hidden || skipped {
             if is_dir {
                 it.skip_current_dir();

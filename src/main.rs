@@ -31,6 +31,9 @@ enum Command {
         /// Publish documents up to this classification level (e.g. confidential)
         #[arg(long, value_name = "LEVEL")]
         classification: Option<String>,
+        /// Print the wall time of each stage (also ISMSBOOK_LOG=timings)
+        #[arg(long)]
+        timings: bool,
     },
     /// Validate the handbook and report problems without writing anything
     Check {
@@ -46,6 +49,9 @@ enum Command {
         /// Check as a build at this classification level would see the handbook
         #[arg(long, value_name = "LEVEL")]
         classification: Option<String>,
+        /// Print the wall time of each stage (also ISMSBOOK_LOG=timings)
+        #[arg(long)]
+        timings: bool,
     },
     /// Create a new handbook that builds without a warning
     Init {
@@ -104,14 +110,14 @@ fn wants_json(args: &[String]) -> bool {
 
 fn run(command: Command) -> Result<ExitCode, Fatal> {
     match command {
-        Command::Build { dir, build_dir, classification } => {
-            let report = build::run(&Options { dir, build_dir, classification }, Mode::Build)?;
+        Command::Build { dir, build_dir, classification, timings } => {
+            let report = build::run(&Options { dir, build_dir, classification, timings }, Mode::Build)?;
             print_human(&report.diagnostics);
             eprintln!("{}", report.summary);
             Ok(exit(report.errors > 0))
         }
-        Command::Check { dir, format, deny_warnings, classification } => {
-            let report = build::run(&Options { dir, build_dir: None, classification }, Mode::Check)?;
+        Command::Check { dir, format, deny_warnings, classification, timings } => {
+            let report = build::run(&Options { dir, build_dir: None, classification, timings }, Mode::Check)?;
             match format {
                 Format::Human => {
                     print_human(&report.diagnostics);

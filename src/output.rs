@@ -1,18 +1,69 @@
-//! The build dir: written only through a staging folder, replaced only when a build succeeds.
+//! The build dir: reused from build to build, written only where bytes changed, replaced
+//! atomically.
 //!
-//! A build renders into `.<build-dir>.staging` next to the build dir, then swaps it in with two
-//! renames, so a failed build leaves the last good output in place. A marker file says the
-//! folder is ours: ismsbook never replaces or cleans a folder it did not create, nor one that
-//! is, or contains, the source folder or the folder of book.toml.
+//! # Layout
+//!
+//! Next to the build dir `book/` live two folders of ours: `.book.staging/` (the build being
+//! written) and `.book.old/` (the spare: the output before the last one). All three carry the
+//! [`MARKER`] file; ismsbook never writes into, renames or deletes a path that holds anything
+//! else (a user's file named like the build dir, a folder it did not write): that is
+//! `error[unsafe-build-dir]`, checked by [`check_build_dir`] before anything is touched.
+//!
+//! # A full build ([`Output::staged`])
+//!
+//! 1. The staging folder is the spare renamed (or a staging folder a killed build left
+//!    behind); when there is neither, a copy of the live build dir made of hard links (so a
+//!    second build after a clean one writes nothing it need not).
+//! 2. [`Output::put`] writes one file: when the staging folder already holds the same bytes it
+//!    does nothing (the file keeps its inode and mtime); a changed file is overwritten in place
+//!    when its inode is the staging folder's alone, and replaced (new inode) when it is shared
+//!    with the live build dir through a hard link, so the live output is never modified.
+//! 3. [`Output::finish`] removes the files no page claimed (stale pages), swaps the staging
+//!    folder and the build dir in one atomic `renameat2(RENAME_EXCHANGE)` (two renames on other
+//!    systems), and keeps the previous output as the spare. Nothing is deleted in bulk, ever:
+//!    deletion is off the critical path because there is none.
+//!
+//! The live build dir changes only in that one exchange, so a build that fails or is killed
+//! (kill -9) at any point leaves the last good output complete; a killed build's staging folder
+//! is simply reused. Whatever the spare holds, the result is byte-identical to a clean build,
+//! because every comparison is against the bytes on disk, never against a cached belief.
+//!
+//! # A partial rebuild ([`Output::in_place`]), for `serve`
+//!
+//! The analysed handbook stays in memory; the caller re-renders the pages that depend on an
+//! edit and [`Output::put`]s them: each changed file is written beside its target and renamed
+//! over it (a reader never sees half a file), unchanged bytes are left alone, [`Output::remove`]
+//! deletes a page that no longer exists. [`Output::finish`] returns the [`Written`] summary
+//! (which files changed): the output is complete when it returns, the moment to tell browsers
+//! to reload.
+//!
+//! # `check` ([`Output::discard`])
+//!
+//! Every page is rendered and handed to a sink that writes nothing, so `check` runs the theme
+//! and template stages exactly as `build` does.
+//!
+//! [`Output::put`] takes `&self` and may be called from many threads at once.
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Fatal, display_path};
+use std::collections::BTreeSet;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Present in every build dir ismsbook writes.
+/// Present in every build dir, staging folder and spare ismsbook writes.
 pub const MARKER: &str = ".ismsbook-build";
+const MARKER_TEXT: &[u8] = b"This folder is written by ismsbook and replaced on every build.\n";
 
-/// Refuses build dirs that would destroy sources or someone else's files.
+/// The staging folder and the spare of a build dir: `.book.staging` and `.book.old`.
+pub fn companions(build_dir: &Path) -> (PathBuf, PathBuf) {
+    let name = build_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "book".into());
+    (build_dir.with_file_name(format!(".{name}.staging")), build_dir.with_file_name(format!(".{name}.old")))
+}
+
+/// Refuses build dirs that would destroy sources or someone else's files: the build dir, its
+/// staging folder and its spare must each be absent, empty, or marked as ours.
 pub fn check_build_dir(config: &Config) -> Result<(), Fatal> {
     let build = absolute(&config.build_dir);
     for (what, protected) in [("the source folder", &config.src), ("the folder of book.toml", &config.root)] {
@@ -30,20 +81,32 @@ pub fn check_build_dir(config: &Config) -> Result<(), Fatal> {
             .into());
         }
     }
-    let non_empty = std::fs::read_dir(&config.build_dir).map(|mut d| d.next().is_some()).unwrap_or(false);
-    if non_empty && !config.build_dir.join(MARKER).exists() {
-        return Err(Diagnostic::error(
-            "unsafe-build-dir",
-            &config.config_file,
-            format!(
-                "{} exists and was not written by ismsbook: refusing to replace it",
-                display_path(&config.build_dir)
-            ),
-        )
-        .hint("choose another build-dir, or move that folder away")
-        .into());
+    let (staging, spare) = companions(&config.build_dir);
+    for (dir, role) in [(&config.build_dir, "the build dir"), (&staging, "its staging folder"), (&spare, "its spare")] {
+        if let Err(why) = owned(dir) {
+            let what = if dir == &config.build_dir { String::new() } else { format!(" ({role})") };
+            return Err(Diagnostic::error(
+                "unsafe-build-dir",
+                &config.config_file,
+                format!("{}{what} {why}: refusing to replace it", display_path(dir)),
+            )
+            .hint("choose another build dir (-d or [build] build-dir), or move that away")
+            .into());
+        }
     }
     Ok(())
+}
+
+/// Ok when `dir` is absent, an empty folder, or a folder carrying the marker; otherwise why not.
+fn owned(dir: &Path) -> Result<(), &'static str> {
+    match std::fs::symlink_metadata(dir) {
+        Err(_) => Ok(()),
+        Ok(m) if !m.is_dir() => Err("exists and is not a folder ismsbook wrote"),
+        Ok(_) => {
+            let empty = std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+            if empty || dir.join(MARKER).is_file() { Ok(()) } else { Err("exists and was not written by ismsbook") }
+        }
+    }
 }
 
 /// A canonical path, for comparisons; for a path that does not exist yet, its nearest
@@ -69,73 +132,335 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-/// A staging folder next to the build dir; dropped (and deleted) unless published.
-pub struct Staging {
-    pub dir: PathBuf,
-    target: PathBuf,
-    published: bool,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Staged,
+    InPlace,
+    Discard,
 }
 
-impl Staging {
-    pub fn new(build_dir: &Path) -> Result<Staging, Diagnostic> {
-        let name = build_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "book".into());
-        let parent = build_dir.parent().map(Path::to_path_buf).unwrap_or_default();
-        let dir = parent.join(format!(".{name}.staging"));
-        let io =
-            |e: std::io::Error| Diagnostic::error("io-error", &dir, format!("cannot prepare the staging folder: {e}"));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(io)?;
+/// What a build did to its output.
+#[derive(Clone, Debug, Default)]
+pub struct Written {
+    /// Files handed to [`Output::put`].
+    pub files: usize,
+    /// Build-dir-relative paths whose bytes changed (created or rewritten), sorted.
+    pub changed: Vec<String>,
+    /// Build-dir-relative paths removed (stale pages), sorted.
+    pub removed: Vec<String>,
+}
+
+/// The build dir being written: see the module documentation.
+pub struct Output {
+    mode: Mode,
+    /// Where files go: the staging folder, or the build dir itself (in place).
+    dir: PathBuf,
+    live: PathBuf,
+    spare: PathBuf,
+    /// Files present in `dir` when the build started.
+    before: BTreeSet<String>,
+    claimed: Mutex<BTreeSet<String>>,
+    changed: Mutex<Vec<String>>,
+    removed: Mutex<Vec<String>>,
+    files: AtomicUsize,
+    /// Folders known to exist, so `create_dir_all` runs once per folder.
+    folders: Mutex<BTreeSet<PathBuf>>,
+    done: bool,
+}
+
+impl Output {
+    /// Opens a full build of `build_dir` (call [`check_build_dir`] first).
+    pub fn staged(build_dir: &Path) -> Result<Output, Diagnostic> {
+        let (staging, spare) = companions(build_dir);
+        let io = |e: std::io::Error, p: &Path| {
+            Diagnostic::error("io-error", p, format!("cannot prepare the staging folder: {e}"))
+        };
+        if !staging.is_dir() {
+            if spare.is_dir() {
+                std::fs::rename(&spare, &staging).map_err(|e| io(e, &spare))?;
+            } else {
+                std::fs::create_dir_all(&staging).map_err(|e| io(e, &staging))?;
+                if build_dir.join(MARKER).is_file() {
+                    link_tree(build_dir, &staging).map_err(|e| io(e, &staging))?;
+                }
+            }
         }
-        std::fs::create_dir_all(&dir).map_err(io)?;
-        std::fs::write(dir.join(MARKER), b"This folder is written by ismsbook and replaced on every build.\n")
-            .map_err(io)?;
-        Ok(Staging { dir, target: build_dir.to_path_buf(), published: false })
+        if !staging.join(MARKER).is_file() {
+            std::fs::write(staging.join(MARKER), MARKER_TEXT).map_err(|e| io(e, &staging))?;
+        }
+        Output::over(Mode::Staged, staging, build_dir, spare)
     }
 
-    /// Swaps the staging folder in as the build dir.
-    pub fn publish(mut self) -> Result<(), Diagnostic> {
-        let old = self.dir.with_file_name(format!(
-            ".{}.old",
-            self.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-        ));
-        let io = |e: std::io::Error, p: &Path| {
-            Diagnostic::error("io-error", p, format!("cannot replace the build dir: {e}"))
+    /// Opens the live build dir for a partial rebuild: every changed file is replaced
+    /// atomically, nothing is removed unless asked (the caller puts only the pages it rebuilt).
+    pub fn in_place(build_dir: &Path) -> Result<Output, Diagnostic> {
+        let (_, spare) = companions(build_dir);
+        std::fs::create_dir_all(build_dir)
+            .and_then(|()| match build_dir.join(MARKER).is_file() {
+                true => Ok(()),
+                false => std::fs::write(build_dir.join(MARKER), MARKER_TEXT),
+            })
+            .map_err(|e| io_error(build_dir, e))?;
+        Output::over(Mode::InPlace, build_dir.to_path_buf(), build_dir, spare)
+    }
+
+    /// A sink that renders nothing to disk (for `check`).
+    pub fn discard() -> Output {
+        let mut out = Output::empty(Mode::Discard, PathBuf::new(), PathBuf::new(), PathBuf::new());
+        out.done = true;
+        out
+    }
+
+    fn over(mode: Mode, dir: PathBuf, live: &Path, spare: PathBuf) -> Result<Output, Diagnostic> {
+        let mut out = Output::empty(mode, dir, live.to_path_buf(), spare);
+        if mode == Mode::Staged {
+            for entry in walkdir::WalkDir::new(&out.dir).min_depth(1) {
+                let entry = entry.map_err(|e| io_error(&out.dir, e.into()))?;
+                if entry.file_type().is_dir() {
+                    continue;
+                }
+                if let Ok(rel) = entry.path().strip_prefix(&out.dir) {
+                    let rel = rel.to_string_lossy().replace('\\', "/");
+                    if rel != MARKER {
+                        out.before.insert(rel);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn empty(mode: Mode, dir: PathBuf, live: PathBuf, spare: PathBuf) -> Output {
+        Output {
+            mode,
+            dir,
+            live,
+            spare,
+            before: BTreeSet::new(),
+            claimed: Mutex::default(),
+            changed: Mutex::default(),
+            removed: Mutex::default(),
+            files: AtomicUsize::new(0),
+            folders: Mutex::default(),
+            done: false,
+        }
+    }
+
+    /// Writes `bytes` as the build-dir-relative file `rel` unless it already holds exactly
+    /// these bytes. Returns whether the file changed.
+    pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<bool, Diagnostic> {
+        if !safe_relative(rel) {
+            return Err(Diagnostic::error(
+                "io-error",
+                Path::new(rel),
+                format!("refusing to write {rel}: not a plain path inside the build dir"),
+            ));
+        }
+        self.files.fetch_add(1, Ordering::Relaxed);
+        if self.mode == Mode::Discard {
+            return Ok(true);
+        }
+        if self.mode == Mode::Staged {
+            let mut claimed = self.claimed.lock().unwrap_or_else(|p| p.into_inner());
+            if !claimed.insert(rel.to_string()) {
+                return Err(Diagnostic::error(
+                    "io-error",
+                    Path::new(rel),
+                    format!("two pages of this build would be written to {rel}"),
+                ));
+            }
+        }
+        let path = self.dir.join(rel);
+        let replace = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() => {
+                if m.len() == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|old| old == bytes) {
+                    return Ok(false);
+                }
+                self.mode == Mode::InPlace || shared(&m)
+            }
+            Ok(m) => {
+                // A folder or a link where a file now goes: ours to clear (it is inside the
+                // staging folder or the marked build dir).
+                let gone = if m.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+                gone.map_err(|e| io_error(&path, e))?;
+                false
+            }
+            Err(_) => {
+                self.folder(&path)?;
+                false
+            }
         };
-        if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| io(e, &old))?;
+        if replace {
+            let tmp = path.with_file_name(format!(
+                ".{}.ismsbook-tmp",
+                path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            ));
+            std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| io_error(&path, e))?;
+        } else {
+            std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))?;
         }
-        if self.target.exists() {
-            std::fs::rename(&self.target, &old).map_err(|e| io(e, &self.target))?;
+        self.changed.lock().unwrap_or_else(|p| p.into_inner()).push(rel.to_string());
+        Ok(true)
+    }
+
+    /// Removes the build-dir-relative file `rel` (in place; a full build removes whatever was
+    /// not put by itself).
+    pub fn remove(&self, rel: &str) -> Result<(), Diagnostic> {
+        if self.mode == Mode::Discard || !safe_relative(rel) {
+            return Ok(());
         }
-        if let Err(e) = std::fs::rename(&self.dir, &self.target) {
-            // Put the last good build back.
-            let _ = std::fs::rename(&old, &self.target);
-            return Err(io(e, &self.target));
+        let path = self.dir.join(rel);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                self.removed.lock().unwrap_or_else(|p| p.into_inner()).push(rel.to_string());
+                remove_empty_parents(&self.dir, &path);
+                Ok(())
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error(&path, e)),
         }
-        self.published = true;
-        if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| io(e, &old))?;
+    }
+
+    /// Completes the output: removes stale files and swaps the staging folder in (a full
+    /// build). When this returns, the build dir is complete.
+    pub fn finish(mut self) -> Result<Written, Diagnostic> {
+        if self.mode == Mode::Staged {
+            let claimed = std::mem::take(&mut *self.claimed.lock().unwrap_or_else(|p| p.into_inner()));
+            for rel in self.before.difference(&claimed) {
+                self.remove(rel)?;
+            }
+            exchange(&self.dir, &self.live)
+                .map_err(|e| Diagnostic::error("io-error", &self.live, format!("cannot replace the build dir: {e}")))?;
+            // The previous output (now in the staging folder) becomes the spare.
+            if self.dir.exists() {
+                std::fs::rename(&self.dir, &self.spare).map_err(|e| io_error(&self.spare, e))?;
+            }
         }
+        self.done = true;
+        let mut changed = std::mem::take(&mut *self.changed.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut removed = std::mem::take(&mut *self.removed.lock().unwrap_or_else(|p| p.into_inner()));
+        changed.sort();
+        removed.sort();
+        Ok(Written { files: self.files.load(Ordering::Relaxed), changed, removed })
+    }
+
+    fn folder(&self, path: &Path) -> Result<(), Diagnostic> {
+        let Some(parent) = path.parent() else { return Ok(()) };
+        if self.folders.lock().unwrap_or_else(|p| p.into_inner()).contains(parent) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+        self.folders.lock().unwrap_or_else(|p| p.into_inner()).insert(parent.to_path_buf());
         Ok(())
     }
 }
 
-impl Drop for Staging {
+impl Drop for Output {
+    /// A build that did not finish keeps what it wrote as the spare (never the live output).
     fn drop(&mut self) {
-        if !self.published {
-            let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.done && self.mode == Mode::Staged && !self.spare.exists() {
+            let _ = std::fs::rename(&self.dir, &self.spare);
         }
     }
 }
 
-/// `ismsbook clean`: removes the build dir, if it is ours.
+/// A build-dir-relative path made only of plain segments.
+fn safe_relative(rel: &str) -> bool {
+    !rel.is_empty()
+        && rel != MARKER
+        && !rel.starts_with('/')
+        && !rel.contains('\\')
+        && rel.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
+/// Whether the file's inode has other names (a hard link shared with the live build dir).
+#[cfg(unix)]
+fn shared(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    m.nlink() > 1
+}
+
+#[cfg(not(unix))]
+fn shared(_: &std::fs::Metadata) -> bool {
+    true
+}
+
+fn remove_empty_parents(root: &Path, file: &Path) {
+    let mut cur = file.parent();
+    while let Some(dir) = cur {
+        if dir == root || !dir.starts_with(root) || std::fs::remove_dir(dir).is_err() {
+            break;
+        }
+        cur = dir.parent();
+    }
+}
+
+/// Fills `to` with hard links to every file of `from` (a copy where linking fails).
+fn link_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in walkdir::WalkDir::new(from).min_depth(1) {
+        let entry = entry?;
+        let Ok(rel) = entry.path().strip_prefix(from) else { continue };
+        let dst = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dst)?;
+        } else if entry.file_type().is_file() && std::fs::hard_link(entry.path(), &dst).is_err() {
+            std::fs::copy(entry.path(), &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// Swaps two paths atomically (`renameat2(RENAME_EXCHANGE)`); when `b` does not exist yet, or
+/// the system cannot exchange, renames instead.
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    if !b.exists() {
+        return std::fs::rename(a, b);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        let ca = CString::new(a.as_os_str().as_bytes())?;
+        let cb = CString::new(b.as_os_str().as_bytes())?;
+        // SAFETY: two valid NUL-terminated paths; renameat2 reads them and returns.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_renameat2,
+                libc::AT_FDCWD,
+                ca.as_ptr(),
+                libc::AT_FDCWD,
+                cb.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if r == 0 {
+            return Ok(());
+        }
+    }
+    // No atomic exchange here: three renames, the live output missing only between two of them.
+    let tmp = a.with_extension("swap");
+    std::fs::rename(b, &tmp)?;
+    if let Err(e) = std::fs::rename(a, b) {
+        let _ = std::fs::rename(&tmp, b);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, a)
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
+    Diagnostic::error("io-error", path, format!("cannot write {}: {e}", display_path(path)))
+}
+
+/// `ismsbook clean`: removes the build dir and its spare, if they are ours.
 pub fn clean(config: &Config) -> Result<bool, Fatal> {
     check_build_dir(config)?;
-    if !config.build_dir.exists() {
-        return Ok(false);
+    let (staging, spare) = companions(&config.build_dir);
+    let existed = config.build_dir.exists();
+    for dir in [&config.build_dir, &staging, &spare] {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)
+                .map_err(|e| Fatal(Diagnostic::error("io-error", dir, format!("cannot remove the build dir: {e}"))))?;
+        }
     }
-    std::fs::remove_dir_all(&config.build_dir).map_err(|e| {
-        Fatal(Diagnostic::error("io-error", &config.build_dir, format!("cannot remove the build dir: {e}")))
-    })?;
-    Ok(true)
+    Ok(existed)
 }

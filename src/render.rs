@@ -9,6 +9,7 @@ use crate::audit::{Backlinks, Citation, Coverage, ReviewStatus, SoaRow};
 use crate::diagnostics::{Diagnostic, display_path};
 use crate::markdown::{Heading, Rendered};
 use crate::model::{Document, Handbook};
+use crate::output::Output;
 use crate::theme::Theme;
 use crate::urls::{clause_url, control_url, generated_pages, role_url, root_of};
 use rayon::prelude::*;
@@ -40,59 +41,115 @@ pub struct Site<'a> {
 /// A page to write: its build-dir-relative path and bytes.
 type Page = (String, Vec<u8>);
 
+/// Called with every HTML page as it is written: its build-dir-relative URL and its HTML. The
+/// hook through which an index (search) sees each page's text in the same streaming pass.
+pub type OnPage<'a> = &'a (dyn Fn(&str, &str) + Sync);
+
+/// One file of the site, rendered on whichever thread picks it up.
+#[derive(Clone, Copy)]
+enum Job {
+    HandbookJson,
+    Register,
+    RegisterCsv,
+    Soa,
+    SoaCsv,
+    Coverage,
+    Nav,
+    Sitemap,
+    Home,
+    NotFound,
+    ControlsIndex,
+    ClausesIndex,
+    RolesIndex,
+    Role(usize),
+    Control(usize),
+    Clause(usize),
+    Document(usize),
+    RisksIndex,
+    Risk(usize),
+    RisksCsv,
+    ThemeAsset(usize),
+    SrcAsset(usize),
+}
+
 impl Site<'_> {
-    /// Renders every page and writes it under `out`. Returns the number of files written.
-    pub fn write(&self, theme: &Theme, out: &Path) -> Result<usize, Diagnostic> {
+    /// Renders every page and hands it to `out` as soon as it is rendered (nothing is kept:
+    /// render, write, drop), on all cores. Returns the number of files.
+    pub fn write(&self, theme: &Theme, out: &Output, on_page: Option<OnPage>) -> Result<usize, Diagnostic> {
         let tera = self.tera(theme)?;
-        let write = |(rel, bytes): &Page| -> Result<(), Diagnostic> {
-            let path = out.join(rel);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+        let jobs = self.jobs(theme);
+        jobs.par_iter().try_for_each(|&job| {
+            let (rel, bytes) = self.render_job(&tera, theme, job)?;
+            out.put(&rel, &bytes)?;
+            if let Some(f) = on_page
+                && rel.ends_with(".html")
+            {
+                f(&rel, std::str::from_utf8(&bytes).unwrap_or_default());
             }
-            std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))
-        };
-        // Documents: the bulk of the work, rendered and written in parallel.
-        let docs: Vec<usize> =
-            (0..self.hb.documents.len()).filter(|&i| self.hb.documents[i].url != "index.html").collect();
-        docs.par_iter().try_for_each(|&i| write(&self.document_page(&tera, i)?))?;
-        let mut pages = vec![self.home(&tera)?, self.not_found(&tera)?, self.controls_index(&tera)?];
-        pages.extend(
-            (0..self.hb.controls.len())
-                .into_par_iter()
-                .map(|i| self.control_page(&tera, i))
-                .collect::<Result<Vec<_>, _>>()?,
-        );
-        pages.push(self.clauses_index(&tera)?);
-        pages.extend((0..self.hb.clauses.len()).map(|i| self.clause_page(&tera, i)).collect::<Result<Vec<_>, _>>()?);
-        pages.push(self.roles_index(&tera)?);
-        pages.extend((0..self.hb.roles.len()).map(|i| self.role_page(&tera, i)).collect::<Result<Vec<_>, _>>()?);
-        pages.push(self.soa_page(&tera)?);
-        pages.push(self.register_page(&tera)?);
-        pages.push(self.coverage_page(&tera)?);
+            Ok::<(), Diagnostic>(())
+        })?;
+        Ok(jobs.len())
+    }
+
+    /// Every file of the site; the costly aggregates first, so that no core waits for them
+    /// at the end.
+    fn jobs(&self, theme: &Theme) -> Vec<Job> {
+        let hb = self.hb;
+        let mut jobs = vec![Job::HandbookJson, Job::Register, Job::RegisterCsv, Job::Soa, Job::SoaCsv, Job::Coverage];
+        jobs.push(Job::Nav);
+        if hb.config.base_url.is_some() {
+            jobs.push(Job::Sitemap);
+        }
         if let Some(reg) = self.published_risks() {
-            pages.push(self.risks_index(&tera, reg)?);
-            for i in 0..reg.risks.len() {
-                pages.push(self.risk_page(&tera, reg, i)?);
+            jobs.extend([Job::RisksIndex, Job::RisksCsv]);
+            jobs.extend((0..reg.risks.len()).map(Job::Risk));
+        }
+        jobs.extend((0..hb.roles.len()).map(Job::Role));
+        jobs.extend([Job::Home, Job::NotFound, Job::ControlsIndex, Job::ClausesIndex, Job::RolesIndex]);
+        jobs.extend((0..hb.controls.len()).map(Job::Control));
+        jobs.extend((0..hb.clauses.len()).map(Job::Clause));
+        jobs.extend((0..hb.documents.len()).filter(|&i| hb.documents[i].url != "index.html").map(Job::Document));
+        jobs.extend((0..theme.assets.len()).map(Job::ThemeAsset));
+        jobs.extend((0..hb.assets.len()).map(Job::SrcAsset));
+        jobs
+    }
+
+    fn render_job(&self, tera: &Tera, theme: &Theme, job: Job) -> Result<Page, Diagnostic> {
+        Ok(match job {
+            Job::HandbookJson => ("handbook.json".into(), crate::export::handbook_json(self)),
+            Job::Register => self.register_page(tera)?,
+            Job::RegisterCsv => ("register.csv".into(), crate::export::register_csv(self.hb)),
+            Job::Soa => self.soa_page(tera)?,
+            Job::SoaCsv => ("soa.csv".into(), crate::export::soa_csv(self.soa)),
+            Job::Coverage => self.coverage_page(tera)?,
+            Job::Nav => ("nav.js".into(), self.nav_js()),
+            Job::Sitemap => {
+                ("sitemap.xml".into(), self.sitemap(self.hb.config.base_url.as_deref().unwrap_or_default()))
             }
-            pages.push(("risks.csv".into(), crate::export::risks_csv(reg)));
-        }
-        pages.push(("soa.csv".into(), crate::export::soa_csv(self.soa)));
-        pages.push(("register.csv".into(), crate::export::register_csv(self.hb)));
-        pages.push(("handbook.json".into(), crate::export::handbook_json(self)));
-        pages.push(("nav.js".into(), self.nav_js()));
-        if let Some(base) = &self.hb.config.base_url {
-            pages.push(("sitemap.xml".into(), self.sitemap(base)));
-        }
-        for asset in &theme.assets {
-            pages.push((asset.name.clone(), asset.bytes.clone()));
-        }
-        for rel in &self.hb.assets {
-            let bytes =
-                std::fs::read(self.hb.config.src.join(rel)).map_err(|e| io_error(&self.hb.config.src.join(rel), e))?;
-            pages.push((rel.clone(), bytes));
-        }
-        pages.par_iter().try_for_each(write)?;
-        Ok(docs.len() + pages.len())
+            Job::Home => self.home(tera)?,
+            Job::NotFound => self.not_found(tera)?,
+            Job::ControlsIndex => self.controls_index(tera)?,
+            Job::ClausesIndex => self.clauses_index(tera)?,
+            Job::RolesIndex => self.roles_index(tera)?,
+            Job::Role(i) => self.role_page(tera, i)?,
+            Job::Control(i) => self.control_page(tera, i)?,
+            Job::Clause(i) => self.clause_page(tera, i)?,
+            Job::Document(i) => self.document_page(tera, i)?,
+            Job::RisksIndex | Job::Risk(_) | Job::RisksCsv => {
+                let Some(reg) = self.published_risks() else { unreachable!("risk jobs only with a register") };
+                match job {
+                    Job::RisksIndex => self.risks_index(tera, reg)?,
+                    Job::Risk(i) => self.risk_page(tera, reg, i)?,
+                    _ => ("risks.csv".into(), crate::export::risks_csv(reg)),
+                }
+            }
+            Job::ThemeAsset(i) => (theme.assets[i].name.clone(), theme.assets[i].bytes.clone()),
+            Job::SrcAsset(i) => {
+                let rel = &self.hb.assets[i];
+                let path = self.hb.config.src.join(rel);
+                (rel.clone(), std::fs::read(&path).map_err(|e| io_error(&path, e))?)
+            }
+        })
     }
 
     fn tera(&self, theme: &Theme) -> Result<Tera, Diagnostic> {
@@ -734,7 +791,7 @@ pub fn escape(s: &str) -> String {
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
-    Diagnostic::error("io-error", path, format!("cannot write {}: {e}", display_path(path)))
+    Diagnostic::error("io-error", path, format!("cannot read {}: {e}", display_path(path)))
 }
 
 fn template_error(origin: &Path, e: &tera::Error) -> Diagnostic {

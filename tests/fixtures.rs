@@ -70,6 +70,20 @@ fn run_fixture(name: &str) {
     } else {
         assert_eq!(actual, expected, "diagnostics of fixture {name}; full stderr:\n{}", stderr(&out));
         assert_eq!(code, exit, "exit status of fixture {name}; stderr:\n{}", stderr(&out));
+        // `check` runs every stage `build` runs (theme and templates too), so the twin command
+        // must agree on every case; only the build dir's own errors are build's alone.
+        let twin = match argv.as_slice() {
+            ["check", "."] => Some("build"),
+            ["build", "."] => Some("check"),
+            _ => None,
+        };
+        if let Some(twin) = twin
+            && !actual.iter().any(|l| l.contains("error[unsafe-build-dir]"))
+        {
+            let other = ismsbook(&dir, &[twin, "."]);
+            assert_eq!(diagnostics(&other), actual, "`{twin} .` disagrees on fixture {name}:\n{}", stderr(&other));
+            assert_eq!(other.status.code(), Some(code), "exit status of `{twin} .` on fixture {name}");
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     assert!(Path::new(&fixture).exists());
@@ -159,4 +173,8 @@ fixtures!(
     heading_underscore,
     wrong_type,
     catalogue_is_a_list,
+    template_syntax,
+    build_dir_is_a_file,
+    staging_folder_not_ours,
+    spare_folder_not_ours,
 );
