@@ -48,6 +48,9 @@ fn run_fixture(name: &str) {
         if p.is_dir() { std::fs::remove_dir_all(p) } else { std::fs::remove_file(p) }.expect("delete");
     }
     for f in &fifos {
+        if let Some(parent) = dir.join(f).parent() {
+            std::fs::create_dir_all(parent).expect("mkdir for the fifo");
+        }
         let made = std::process::Command::new("mkfifo").arg(dir.join(f)).status().expect("run mkfifo");
         assert!(made.success(), "mkfifo {f}");
     }
