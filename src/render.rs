@@ -436,6 +436,9 @@ impl Site<'_> {
         ctx.insert("theme_title", &humanise(&c.theme));
         ctx.insert("guidance", &self.guidance[i]);
         ctx.insert("decision", &hb.decision(id));
+        let justification = hb.decision(id).and_then(|d| d.justification.as_deref());
+        let html = justification.map(|j| justification_html(j, hb.risks.as_ref(), &root_of(&url)));
+        ctx.insert("justification_html", &html);
         ctx.insert("implemented_by", self.backlinks.control(id));
         let attrs: Vec<Attr> = c.attributes.iter().map(|(k, v)| Attr { family: humanise(k), values: v }).collect();
         ctx.insert("attributes", &attrs);
@@ -568,6 +571,7 @@ impl Site<'_> {
             url: String,
             applicable: &'static str,
             justification: &'a str,
+            justification_html: String,
             status: &'static str,
             documents: &'a [Citation],
         }
@@ -585,6 +589,7 @@ impl Site<'_> {
                     None => "undecided",
                 },
                 justification: &r.justification,
+                justification_html: justification_html(&r.justification, self.hb.risks.as_ref(), ""),
                 status: r.status.map_or("", |s| s.as_str()),
                 documents: self.backlinks.control(&r.control),
             })
@@ -743,6 +748,29 @@ impl Site<'_> {
         xml.push_str("</urlset>\n");
         xml.into_bytes()
     }
+}
+
+/// A justification as HTML: escaped text, with every risk it cites linked to the risk's page
+/// (`[[R-002]]` and plain `R-002` alike) when the register is published. `root` leads from the
+/// page to the site root.
+fn justification_html(text: &str, reg: Option<&crate::risk::Register>, root: &str) -> String {
+    let Some(reg) = reg.filter(|r| r.published) else { return escape(text) };
+    let mut html = String::with_capacity(text.len() + 64);
+    let mut done = 0;
+    for cite in crate::risk::citations(text, reg).into_iter().filter(|c| reg.get(&c.id).is_some()) {
+        let end = cite.byte + cite.id.len();
+        let bracketed = text[..cite.byte].ends_with("[[") && text[end..].starts_with("]]");
+        let (start, after) = if bracketed { (cite.byte - 2, end + 2) } else { (cite.byte, end) };
+        if start < done {
+            continue;
+        }
+        html.push_str(&escape(&text[done..start]));
+        let url = crate::urls::risk_url(&cite.id);
+        html.push_str(&format!("<a href=\"{root}{}\">{}</a>", escape(&url), escape(&cite.id)));
+        done = after;
+    }
+    html.push_str(&escape(&text[done..]));
+    html
 }
 
 /// A risk as other pages list it: id, title, level and page.

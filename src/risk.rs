@@ -632,7 +632,10 @@ pub fn check_references(hb: &Handbook, diags: &mut Diagnostics) {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Citation {
     pub id: String,
+    /// Offset in characters (for columns in diagnostics).
     pub offset: usize,
+    /// Offset in bytes.
+    pub byte: usize,
 }
 
 /// The risk ids `text` cites: every `[[ID]]` that is a risk or has a risk id's shape, and every
@@ -645,7 +648,7 @@ pub fn citations(text: &str, reg: &Register) -> Vec<Citation> {
         if let Some((byte, ch)) = start {
             let word = text[byte..end].trim_end_matches('.');
             if reg.get(word).is_some() || reg.looks_like_id(word) {
-                out.push(Citation { id: word.to_string(), offset: ch });
+                out.push(Citation { id: word.to_string(), offset: ch, byte });
             }
         }
     };
@@ -677,7 +680,8 @@ pub const GAP_KINDS: [(&str, &str); 6] = [
 
 /// The chain risk -> control -> SoA, checked both ways, and the register's own rules. Errors
 /// (an unknown risk cited by soa.yaml, a treating control that is not applicable) go to
-/// `diags`; every other finding is returned as a gap (and carries its diagnostic).
+/// `diags`; every other finding is returned as a gap (and carries its diagnostic), unless the
+/// register is not published by this build: then its findings go to `diags` only.
 pub fn chain_gaps(hb: &Handbook, diags: &mut Diagnostics) -> Vec<Gap> {
     let mut gaps = Vec::new();
     let soa = &hb.soa_file;
@@ -827,6 +831,13 @@ pub fn chain_gaps(hb: &Handbook, diags: &mut Diagnostics) -> Vec<Gap> {
                 .hint("the risk owner accepts it: `accepted: { by: <role>, date: YYYY-MM-DD }`, or treat it further"),
             ));
         }
+    }
+    // A register this build does not publish leaves no trace on coverage.html or in
+    // handbook.json: its findings are diagnostics only.
+    if !reg.published {
+        let (keep, hidden): (Vec<Gap>, Vec<Gap>) = gaps.into_iter().partition(|g| g.code == "control-unexplained");
+        diags.extend(hidden.into_iter().map(|g| g.diagnostic));
+        return keep;
     }
     gaps
 }

@@ -98,6 +98,11 @@ fn register_pages_heat_maps_csv_and_json() {
     let r3 = read(&book.join("risks/R-003.html"));
     assert!(r3.contains("within the acceptance threshold"));
 
+    // SoA justifications link the risks they cite, on soa.html and on the control page.
+    assert!(read(&book.join("soa.html")).contains("<td>Required by risk <a href=\"risks/R-001.html\">R-001</a></td>"));
+    assert!(
+        read(&book.join("controls/A.8.2.html")).contains("Required by risk <a href=\"../risks/R-001.html\">R-001</a>")
+    );
     // The document's [[R-002]] links to the risk with its id and title.
     let doc = read(&book.join("docs/patching.html"));
     assert!(doc.contains("<a href=\"../risks/R-002.html\">R-002 Unpatched servers exploited</a>"));
@@ -143,16 +148,20 @@ fn register_pages_heat_maps_csv_and_json() {
 
 #[test]
 fn a_register_above_the_build_classification_leaves_no_trace() {
-    let dir = risk_handbook("risk-classified", &format!("classification: confidential\n{RISKS}"));
+    // R-002 is not accepted: a finding that must not reach coverage.html.
+    let risks = RISKS.replace("    accepted: { by: ceo, date: 2025-10-02 }\n", "");
+    let dir = risk_handbook("risk-classified", &format!("classification: confidential\n{risks}"));
     let out = ismsbook(&dir, &["build", "."]);
     assert!(out.status.success(), "{}", stderr(&out));
-    // The only diagnostic: the document's link to R-002 becomes plain text.
+    // The document's link to R-002 becomes plain text; the finding is reported, not published.
     assert_eq!(
         diagnostics(&out),
         [
-            "docs/patching.md:10:5: warning[excluded-reference]: [[R-002]] is a risk of a register this build does not publish: shown as plain text"
+            "docs/patching.md:10:5: warning[excluded-reference]: [[R-002]] is a risk of a register this build does not publish: shown as plain text",
+            "risks.yaml:23:5: warning[risk-not-accepted]: the residual score of R-002 is 8, above the acceptance threshold 6, and no one has accepted it"
         ]
     );
+    assert!(!read(&dir.join("book/coverage.html")).contains("R-002"));
     let book = dir.join("book");
     assert!(!book.join("risks").exists() && !book.join("risks.csv").exists());
     for f in files(&book) {
@@ -163,6 +172,7 @@ fn a_register_above_the_build_classification_leaves_no_trace() {
     }
     let json: serde_json::Value = serde_json::from_str(&read(&book.join("handbook.json"))).expect("json");
     assert!(json.get("risks").is_none());
+    assert!(read(&book.join("soa.html")).contains("<td>Required by risk R-001</td>"), "plain text, no link");
     // Asked for, the register is published.
     let out = ismsbook(&dir, &["build", ".", "--classification", "confidential"]);
     assert!(out.status.success(), "{}", stderr(&out));
