@@ -62,6 +62,7 @@ struct OutputSection {
 struct HtmlSection {
     theme: Option<PathBuf>,
     base_url: Option<String>,
+    raw_html: Option<String>,
 }
 
 /// The resolved configuration: every path absolute-or-relative to the current directory.
@@ -89,6 +90,8 @@ pub struct Config {
     pub configured_classification: String,
     /// The largest source file read, in bytes (`[build] max-source-size`).
     pub max_source_size: u64,
+    /// `[output.html] raw-html`: what scripts and handlers in raw HTML are.
+    pub raw_html: crate::html::RawHtmlPolicy,
 }
 
 impl Config {
@@ -155,6 +158,29 @@ impl Config {
                 })?
             }
         };
+        let raw_html = match raw.output.html.raw_html.as_deref() {
+            None => crate::html::RawHtmlPolicy::default(),
+            Some(v) => crate::html::RawHtmlPolicy::parse(v).ok_or_else(|| {
+                let pos = crate::yaml::find_after(text, 0, "raw-html").unwrap_or_default();
+                Diagnostic::error("config-invalid", file, format!("[output.html] raw-html cannot be `{v}`"))
+                    .at_pos(pos)
+                    .hint("write \"allow\", \"warn\" (the default) or \"deny\"")
+            })?,
+        };
+        if let Some(url) = &raw.output.html.base_url {
+            let lower = url.trim().to_ascii_lowercase();
+            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                let pos = crate::yaml::find_after(text, 0, "base-url").unwrap_or_default();
+                return Err(Diagnostic::error(
+                    "config-invalid",
+                    file,
+                    "[output.html] base-url must be an http:// or https:// URL",
+                )
+                .at_pos(pos)
+                .hint("write the address the handbook is published at, e.g. \"https://isms.example.com/\"")
+                .into());
+            }
+        }
         let config = Config {
             root: root.to_path_buf(),
             config_file: file.to_path_buf(),
@@ -171,6 +197,7 @@ impl Config {
             base_url: raw.output.html.base_url.map(|u| if u.ends_with('/') { u } else { format!("{u}/") }),
             configured_classification: classification,
             max_source_size,
+            raw_html,
         };
         config.check_level(&config.classification.clone(), Some(text))?;
         Ok((config, warnings))

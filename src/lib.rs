@@ -13,6 +13,7 @@ pub mod config;
 pub mod dates;
 pub mod diagnostics;
 pub mod export;
+pub mod html;
 pub mod init;
 pub mod links;
 pub mod load;

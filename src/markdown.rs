@@ -7,6 +7,7 @@
 //! the parser never reports links inside them.
 
 use crate::diagnostics::{Diagnostic, LineIndex, Pos};
+use crate::html::{self, RawHtmlPolicy};
 use crate::links::{self, AnchorCheck, CrossRef, Target, TargetKey, Targets};
 use crate::urls::{clause_url, control_url, root_of};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
@@ -93,6 +94,8 @@ pub fn render(src: &Source, targets: &Targets) -> Rendered {
     let mut section: Option<(String, String)> = None;
     let mut parser = Parser::new_ext(markdown, options()).into_offset_iter();
     let lines = LineIndex::new(src.text);
+    // The HTML block being read: its text and (offset in it, offset in the source) per line.
+    let mut html_block: Option<(String, Vec<(usize, usize)>)> = None;
 
     while let Some((event, range)) = parser.next() {
         let pos = || lines.pos(src.offset + range.start);
@@ -100,10 +103,16 @@ pub fn render(src: &Source, targets: &Targets) -> Rendered {
             Event::Start(Tag::Heading { level, id, classes, attrs }) => {
                 let mut inner = Vec::new();
                 let mut text = String::new();
-                for (e, _) in parser.by_ref() {
+                for (e, r) in parser.by_ref() {
                     match &e {
                         Event::End(TagEnd::Heading(_)) => break,
                         Event::Text(t) | Event::Code(t) => text.push_str(t),
+                        Event::InlineHtml(h) => {
+                            let map = [(0, src.offset + r.start)];
+                            let h = raw_html(src, targets, &root, &lines, h, &map, &section, &mut out);
+                            inner.push(Event::InlineHtml(h.into()));
+                            continue;
+                        }
                         _ => {}
                     }
                     inner.push(e);
@@ -179,12 +188,93 @@ pub fn render(src: &Source, targets: &Targets) -> Rendered {
                 let _ = relative_link(src, targets, &root, &dest_url, pos(), &section, &mut out);
                 events.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
             }
+            // An HTML block arrives line by line: gathered, so that a tag may span lines.
+            Event::Html(html) if html_block.is_some() => {
+                if let Some((buffer, map)) = html_block.as_mut() {
+                    map.push((buffer.len(), src.offset + range.start));
+                    buffer.push_str(&html);
+                }
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some((buffer, map)) = html_block.take() {
+                    let html = raw_html(src, targets, &root, &lines, &buffer, &map, &section, &mut out);
+                    events.push(Event::Html(html.into()));
+                }
+                events.push(Event::End(TagEnd::HtmlBlock));
+            }
+            Event::Start(Tag::HtmlBlock) => {
+                html_block = Some((String::new(), Vec::new()));
+                events.push(Event::Start(Tag::HtmlBlock));
+            }
+            Event::InlineHtml(html) | Event::Html(html) => {
+                let map = [(0, src.offset + range.start)];
+                let html = raw_html(src, targets, &root, &lines, &html, &map, &section, &mut out);
+                events.push(Event::InlineHtml(html.into()));
+            }
             e => events.push(e),
         }
     }
     out.html.reserve(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
     out
+}
+
+/// Applies the raw-HTML policy to a fragment of raw HTML and checks its `<a href>` and
+/// `<img src>` links like Markdown links; returns the fragment with `.md` links rewritten.
+/// `map` gives, for each piece of the fragment, (offset in the fragment, offset in the source).
+#[allow(clippy::too_many_arguments)]
+fn raw_html(
+    src: &Source,
+    targets: &Targets,
+    root: &str,
+    lines: &LineIndex,
+    fragment: &str,
+    map: &[(usize, usize)],
+    section: &Option<(String, String)>,
+    out: &mut Rendered,
+) -> String {
+    if !fragment.contains('<') {
+        return fragment.to_string();
+    }
+    let source_pos = |offset: usize| {
+        let i = map.partition_point(|(at, _)| *at <= offset).saturating_sub(1);
+        let (at, source) = map.get(i).copied().unwrap_or((0, src.offset));
+        lines.pos(source + offset - at)
+    };
+    let scan = html::scan(fragment);
+    for f in &scan.findings {
+        unsafe_content(
+            targets,
+            "raw-html",
+            src.file,
+            source_pos(f.offset),
+            &format!("raw HTML with {}", f.message),
+            out,
+        );
+    }
+    let mut edits = Vec::new();
+    for link in scan.links {
+        match relative_link(src, targets, root, &link.url, source_pos(link.offset), section, out) {
+            LinkFate::Keep => {}
+            LinkFate::Rewrite(url) => edits.push((link.value, link.quoted, url)),
+            // A link to a document this build leaves out: its path must not leak either.
+            LinkFate::PlainText => edits.push((link.value, link.quoted, String::new())),
+        }
+    }
+    if edits.is_empty() { fragment.to_string() } else { html::rewrite(fragment, &edits) }
+}
+
+/// Reports content that can run code in a reader's browser, as `[output.html] raw-html` says.
+fn unsafe_content(targets: &Targets, code: &'static str, file: &Path, pos: Pos, message: &str, out: &mut Rendered) {
+    let d = match targets.hb.config.raw_html {
+        RawHtmlPolicy::Allow => return,
+        RawHtmlPolicy::Warn => Diagnostic::warning(code, file, message),
+        RawHtmlPolicy::Deny => Diagnostic::error(code, file, message),
+    };
+    out.diagnostics.push(d.at_pos(pos).hint(
+        "it would run in every reader's browser: remove it, or set [output.html] raw-html = \"allow\" \
+         in book.toml if every author is trusted",
+    ));
 }
 
 fn unique_id(base: &str, used: &mut HashSet<String>) -> String {
@@ -370,6 +460,10 @@ fn relative_link(
     section: &Option<(String, String)>,
     out: &mut Rendered,
 ) -> LinkFate {
+    if let Some(scheme) = html::dangerous_scheme(dest) {
+        unsafe_content(targets, "unsafe-url", src.file, pos, &format!("a {scheme} link"), out);
+        return LinkFate::Keep;
+    }
     if let Some(path) = dest.strip_prefix('/').filter(|p| !p.starts_with('/')) {
         let fix = format!("{root}{path}");
         let fix = if fix.is_empty() { "./".to_string() } else { fix };

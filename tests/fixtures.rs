@@ -180,4 +180,8 @@ fixtures!(
     build_dir_is_a_file,
     staging_folder_not_ours,
     spare_folder_not_ours,
+    raw_html,
+    raw_html_deny,
+    unsafe_url,
+    raw_html_links,
 );

@@ -258,3 +258,44 @@ fn exit_2_errors_are_json_too() {
         assert!(first["message"].as_str().is_some_and(|m| !m.is_empty()), "{args:?}: {json}");
     }
 }
+
+/// Raw `<a href>` and `<img src>` are checked and rewritten like Markdown links: `.md` becomes
+/// `.html`, and a link to a document this build leaves out loses its path. Under
+/// `raw-html = "deny"` a script fails the build and nothing is written.
+#[test]
+fn raw_html_links_are_rewritten_and_deny_fails_the_build() {
+    let (outer, h) = handbook(
+        "raw-links",
+        &[
+            (
+                "docs/a.md",
+                "# A\n\n<a href=\"../policies/base.md#scope\">base</a> <a href='secret.md'>SECRET-PATH</a>\n\n\
+                 <div>\n<img src=\"img/logo.png\" alt=\"\">\n</div>\n",
+            ),
+            ("docs/secret.md", "---\nclassification: confidential\n---\n# Secret\n"),
+            ("docs/img/logo.png", "png"),
+        ],
+    );
+    let out = ismsbook(&outer, &["build", "h"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = read(&h.join("book/docs/a.html"));
+    assert!(page.contains("<a href=\"../policies/base.html#scope\">base</a>"), "{page}");
+    assert!(page.contains("<a href=''>SECRET-PATH</a>"), "{page}");
+    assert!(!page.contains("secret.md") && !page.contains("secret.html"), "{page}");
+    assert!(page.contains("<img src=\"img/logo.png\""), "{page}");
+    assert!(stderr(&out).contains("warning[excluded-reference]: `secret.md` is confidential"), "{}", stderr(&out));
+
+    std::fs::write(h.join("book.toml"), "[book]\ntitle = \"F\"\n\n[output.html]\nraw-html = \"deny\"\n").expect("w");
+    std::fs::write(h.join("docs/evil.md"), "# Evil\n\n<script>steal()</script>\n").expect("write");
+    let before = snapshot(&outer, Path::new("/nonexistent"));
+    let out = ismsbook(&outer, &["build", "h"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("h/docs/evil.md:3:1: error[raw-html]: raw HTML with a <script> element"));
+    assert_eq!(snapshot(&outer, Path::new("/nonexistent")), before, "a denied build wrote or deleted files");
+    assert!(!read(&h.join("book/docs/a.html")).is_empty() && !h.join("book/docs/evil.html").exists());
+
+    std::fs::write(h.join("book.toml"), "[output.html]\nbase-url = \"javascript:alert(1)//\"\n").expect("w");
+    let out = ismsbook(&outer, &["build", "h"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("error[config-invalid]: [output.html] base-url must be an http:// or https:// URL"));
+}
