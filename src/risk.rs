@@ -19,6 +19,9 @@ use std::path::{Path, PathBuf};
 
 pub const RISKS_FILE: &str = "risks.yaml";
 
+/// The longest rating scale accepted (a heat map has likelihood x impact cells).
+pub const MAX_SCALE: u32 = 10;
+
 /// The level of a score below every band of the method.
 pub const LOWEST_LEVEL: &str = "low";
 
@@ -386,12 +389,12 @@ impl Loader<'_> {
     fn method(&mut self, raw: RawMethod) -> Method {
         let default = Method::default();
         let mut scale = |v: Option<u32>, key: &str, default: u32| match v {
-            Some(n) if (1..=100).contains(&n) => n,
+            Some(n) if (1..=MAX_SCALE).contains(&n) => n,
             Some(n) => {
                 let pos = self.pos(0, &format!("{key}:"));
                 self.invalid(
                     pos,
-                    format!("method `{key}: {n}` must be a scale from 1 to 100"),
+                    format!("method `{key}: {n}` must be a scale from 1 to {MAX_SCALE}"),
                     "a 5-point scale is usual",
                 );
                 default
