@@ -126,6 +126,9 @@ fn analyse_timed(config: Config, diags: &mut Diagnostics, timings: &mut Timings)
             }
         }
     }
+    drop(targets);
+    let mut hb = hb;
+    publishable_attachments(&mut hb, &rendered);
     let refs: Vec<_> = rendered.iter().map(|r| r.refs.clone()).collect();
     let backlinks = Backlinks::new(&hb, &refs);
     let soa = audit::soa_rows(&hb, &backlinks);
@@ -134,6 +137,25 @@ fn analyse_timed(config: Config, diags: &mut Diagnostics, timings: &mut Timings)
     diags.extend(coverage.gaps.iter().map(|g| g.diagnostic.clone()));
     timings.lap("links and audit");
     Ok(Analysis { hb, rendered, guidance, backlinks, soa, coverage })
+}
+
+/// Keeps the attachments this build may publish. An attachment takes the classification of
+/// the most permissive document that links to it: one linked from a published document is
+/// published; one that only excluded documents link to is not; one that nothing links to is
+/// published only when the build's level is at least `[build] classification` in book.toml.
+fn publishable_attachments(hb: &mut Handbook, rendered: &[Rendered]) {
+    let linked: HashSet<&str> = rendered.iter().flat_map(|r| r.attachments.iter().map(String::as_str)).collect();
+    let excluded_only: HashSet<&str> =
+        hb.excluded.iter().flat_map(|d| d.attachments.iter().map(String::as_str)).collect();
+    let cfg = &hb.config;
+    let unlinked_published = cfg.level_rank(&cfg.classification) >= cfg.level_rank(&cfg.configured_classification);
+    let keep: Vec<String> = hb
+        .assets
+        .iter()
+        .filter(|a| linked.contains(a.as_str()) || (!excluded_only.contains(a.as_str()) && unlinked_published))
+        .cloned()
+        .collect();
+    hb.assets = keep;
 }
 
 /// Where a control's guidance text starts in its catalogue file: the line before it, and the

@@ -58,18 +58,21 @@ pub struct Targets<'a> {
     excluded_by_path: HashMap<&'a str, usize>,
     /// Build-dir-relative paths of every page and copied file.
     outputs: HashSet<String>,
+    /// The copied source files among them.
+    attachments: HashSet<&'a str>,
 }
 
 impl<'a> Targets<'a> {
     pub fn new(hb: &'a Handbook) -> Self {
         let mut outputs: HashSet<String> = crate::urls::generated_pages(hb).into_iter().collect();
         outputs.extend(hb.documents.iter().map(|d| d.url.clone()));
-        outputs.extend(hb.assets.iter().cloned());
+        outputs.extend(hb.assets.iter().map(|a| crate::urls::asset_url(a)));
         Targets {
             hb,
             excluded_by_id: hb.excluded.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect(),
             excluded_by_path: hb.excluded.iter().enumerate().map(|(i, d)| (d.path.as_str(), i)).collect(),
             outputs,
+            attachments: hb.assets.iter().map(String::as_str).collect(),
         }
     }
 
@@ -100,6 +103,11 @@ impl<'a> Targets<'a> {
             return Some(Target::Document(i));
         }
         self.excluded_by_path.get(path).map(|&i| Target::Excluded(i))
+    }
+
+    /// Whether this build-dir-relative path is a copied source file (an attachment).
+    pub fn is_attachment(&self, path: &str) -> bool {
+        self.attachments.contains(path)
     }
 
     /// Whether the build dir will hold this (build-dir-relative) file.

@@ -19,10 +19,6 @@ pub const SOA_FILE: &str = "soa.yaml";
 pub const ROLES_FILE: &str = "roles.yaml";
 pub const CATALOGUE_DIR: &str = "catalogue";
 
-/// Output paths the generator owns; a document may not take them.
-const RESERVED: [&str; 9] =
-    ["soa.md", "register.md", "coverage.md", "print.md", "404.md", "controls/", "clauses/", "roles/", "search/"];
-
 /// Loads the handbook. Fatal only when src itself is missing or unreadable.
 pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> {
     if !config.src.is_dir() {
@@ -103,7 +99,13 @@ pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> 
         if handbook.config.includes(&doc.classification) {
             handbook.documents.push(doc);
         } else {
-            handbook.excluded.push(ExcludedDocument { id: doc.id, path: doc.path, classification: doc.classification });
+            let attachments = crate::markdown::attachment_links(&doc.path, doc.body());
+            handbook.excluded.push(ExcludedDocument {
+                id: doc.id,
+                path: doc.path,
+                classification: doc.classification,
+                attachments,
+            });
         }
     }
     handbook.build_index();
@@ -223,10 +225,24 @@ fn walk(config: &Config, real_src: &Path, diags: &mut Diagnostics) -> SourceTree
         } else if top_level && rel == crate::risk::RISKS_FILE {
             tree.risks = true;
         } else if !(top_level && rel == crate::config::CONFIG_FILE) {
+            if crate::urls::is_generated(&rel) {
+                diags.push(reserved_path(entry.path(), &rel, &rel));
+                continue;
+            }
             tree.assets.push(rel);
         }
     }
     tree
+}
+
+/// `error[reserved-path]`: the source file `rel` would land on `output`, which the generator writes.
+fn reserved_path(file: &Path, rel: &str, output: &str) -> Diagnostic {
+    let message = if rel == output {
+        format!("`{rel}` would collide with the file of that name the handbook generates")
+    } else {
+        format!("`{rel}` would overwrite `{output}`, which the handbook generates")
+    };
+    Diagnostic::error("reserved-path", file, message).hint("rename or move the file")
 }
 
 /// Why a file or folder name under src cannot be part of an output path (see `urls`).
@@ -468,11 +484,8 @@ fn load_document(config: &Config, rel: &str) -> (Option<Document>, Vec<Diagnosti
         );
     }
     let url = crate::urls::document_url(rel);
-    if RESERVED.iter().any(|r| if r.ends_with('/') { rel.starts_with(r) } else { rel == *r }) {
-        ds.push(
-            Diagnostic::error("reserved-path", &file, format!("`{rel}` would overwrite a page the handbook generates"))
-                .hint("rename or move the file"),
-        );
+    if url != "index.html" && crate::urls::is_generated(&url) {
+        ds.push(reserved_path(&file, rel, &url));
     }
     let sha256 = hex(&Sha256::digest(source.as_bytes()));
     let list = |v: Option<OneOrMany>| v.map(OneOrMany::into_strings).unwrap_or_default();

@@ -82,6 +82,8 @@ pub struct Rendered {
     pub refs: Vec<CrossRef>,
     pub anchors: Vec<AnchorCheck>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The src-relative attachments (copied source files) this text links to.
+    pub attachments: Vec<String>,
 }
 
 /// Renders Markdown to HTML, resolving references against `targets`.
@@ -481,11 +483,7 @@ fn relative_link(
     if dest.is_empty() || is_external(dest) {
         return LinkFate::Keep;
     }
-    let (path, anchor) = match dest.split_once('#') {
-        Some((p, a)) => (p, Some(a)),
-        None => (dest, None),
-    };
-    let path = path.split('?').next().unwrap_or(path);
+    let (path, anchor) = split_link(dest);
     let broken = |msg: String| Diagnostic::error("broken-link", src.file, msg).at_pos(pos);
     if path.is_empty() {
         if let Some(a) = anchor {
@@ -557,8 +555,43 @@ fn relative_link(
     };
     if !targets.has_output(&target) {
         out.diagnostics.push(broken(format!("`{dest}`: no file {joined} in the handbook")));
+    } else if targets.is_attachment(&target) {
+        out.attachments.push(target);
     }
     LinkFate::Keep
+}
+
+/// A relative link's path (without `?query`) and its `#anchor`.
+fn split_link(dest: &str) -> (&str, Option<&str>) {
+    let (path, anchor) = match dest.split_once('#') {
+        Some((p, a)) => (p, Some(a)),
+        None => (dest, None),
+    };
+    (path.split('?').next().unwrap_or(path), anchor)
+}
+
+/// The src-relative files other than Markdown that a document's links and images (Markdown
+/// or raw HTML) point to, without checking that they exist: for documents that are not
+/// rendered, so that what only they link to is not published either.
+pub fn attachment_links(doc_path: &str, body: &str) -> Vec<String> {
+    let mut dests: Vec<String> = Vec::new();
+    for event in Parser::new_ext(body, options()) {
+        match event {
+            Event::Start(Tag::Link { link_type: LinkType::WikiLink { .. } | LinkType::Email, .. }) => {}
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => dests.push(dest_url.to_string()),
+            Event::Html(h) | Event::InlineHtml(h) => dests.extend(html::scan(&h).links.into_iter().map(|l| l.url)),
+            _ => {}
+        }
+    }
+    dests
+        .iter()
+        .filter(|d| !d.is_empty() && !is_external(d))
+        .filter_map(|d| {
+            let (path, _) = split_link(d);
+            let joined = links::join_relative(doc_path, &percent_decode(path))?;
+            (!path.is_empty() && !joined.ends_with(".md")).then_some(joined)
+        })
+        .collect()
 }
 
 fn percent_decode(s: &str) -> String {

@@ -105,6 +105,9 @@ pub struct ExcludedDocument {
     pub id: String,
     pub path: String,
     pub classification: String,
+    /// The src-relative attachments (non-Markdown files) it links to: an attachment only
+    /// excluded documents link to is not published either.
+    pub attachments: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

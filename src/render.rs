@@ -6,7 +6,7 @@
 //! once in `nav.js`, not in every page, so output grows linearly with the page count.
 
 use crate::audit::{Backlinks, Citation, Coverage, ReviewStatus, SoaRow};
-use crate::diagnostics::{Diagnostic, display_path};
+use crate::diagnostics::Diagnostic;
 use crate::markdown::{Heading, Rendered};
 use crate::model::{Document, Handbook};
 use crate::output::Output;
@@ -147,7 +147,7 @@ impl Site<'_> {
             Job::SrcAsset(i) => {
                 let rel = &self.hb.assets[i];
                 let path = self.hb.config.src.join(rel);
-                (rel.clone(), std::fs::read(&path).map_err(|e| io_error(&path, e))?)
+                (crate::urls::asset_url(rel), crate::sources::read_bytes(&path, u64::MAX)?)
             }
         })
     }
@@ -816,10 +816,6 @@ pub fn humanise(key: &str) -> String {
 /// HTML-escapes text for attributes and XML.
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
-fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
-    Diagnostic::error("io-error", path, format!("cannot read {}: {e}", display_path(path)))
 }
 
 fn template_error(origin: &Path, e: &tera::Error) -> Diagnostic {

@@ -18,7 +18,7 @@ pub const DEFAULT_MAX_SIZE: u64 = 16 * 1024 * 1024;
 /// The UTF-8 byte-order mark.
 pub const BOM: char = '\u{feff}';
 
-/// Reads a regular file of at most `limit` bytes.
+/// Reads a regular file of at most `limit` bytes (`u64::MAX`: no limit, for attachments).
 pub fn read_bytes(file: &Path, limit: u64) -> Result<Vec<u8>, Diagnostic> {
     let io = |e: std::io::Error| Diagnostic::error("io-error", file, format!("cannot read: {e}"));
     let meta = std::fs::metadata(file).map_err(io)?;
@@ -29,7 +29,7 @@ pub fn read_bytes(file: &Path, limit: u64) -> Result<Vec<u8>, Diagnostic> {
         return Err(too_large(file, limit));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(file).map_err(io)?.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    std::fs::File::open(file).map_err(io)?.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > limit {
         return Err(too_large(file, limit));
     }

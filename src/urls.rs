@@ -166,13 +166,18 @@ pub fn asset_url(rel: &str) -> String {
     rel.split('/').map(segment).collect::<Vec<_>>().join("/")
 }
 
-/// Whether a build-dir-relative output path is one the generator writes itself for `hb` (a
-/// fixed page, a page under a generated folder, or sitemap.xml).
+/// Files the generator writes in some builds (or will): no source may take their place either.
+pub const SOMETIMES_GENERATED: [&str; 6] =
+    ["sitemap.xml", "risks.csv", "print.html", "handbook.schema.json", "soa.xlsx", "register.xlsx"];
+
+/// Whether a build-dir-relative output path is, or may be, one the generator writes itself (a
+/// fixed page, a page under a generated folder, sitemap.xml, ...): a source file there would
+/// collide with generated output (`error[reserved-path]`).
 pub fn is_generated(path: &str) -> bool {
     FIXED_PAGES.contains(&path)
-        || path == "sitemap.xml"
-        || path == "risks.csv"
+        || SOMETIMES_GENERATED.contains(&path)
         || GENERATED_DIRS.iter().any(|d| path.starts_with(d))
+        || crate::theme::DEFAULT.iter().any(|(name, _)| name.starts_with("assets/") && *name == path)
 }
 
 /// Pages the generator writes besides the documents (build-dir-relative).

@@ -299,3 +299,45 @@ fn raw_html_links_are_rewritten_and_deny_fails_the_build() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("error[config-invalid]: [output.html] base-url must be an http:// or https:// URL"));
 }
+
+/// Attachments follow the most permissive document that links to them; an attachment nothing
+/// links to is published only at or above `[build] classification`.
+#[test]
+fn attachments_follow_the_documents_that_link_to_them() {
+    let (outer, _) = handbook(
+        "attachments",
+        &[
+            ("docs/open.md", "# Open\n\n[public](../files/public.pdf) and [both](../files/both.pdf)\n"),
+            (
+                "docs/secret.md",
+                "---\nclassification: confidential\n---\n# Secret\n\n[s](../files/secret.pdf) [b](../files/both.pdf)\n\n\
+                 <a href=\"../files/raw-secret.pdf\">raw</a> ![img](../files/secret%20image.png)\n",
+            ),
+            ("files/public.pdf", "PUBLIC"),
+            ("files/both.pdf", "BOTH"),
+            ("files/secret.pdf", "CANARY-SECRET-ATTACHMENT"),
+            ("files/raw-secret.pdf", "CANARY-RAW"),
+            ("files/secret image.png", "CANARY-IMAGE"),
+            ("files/orphan.pdf", "ORPHAN"),
+        ],
+    );
+    let built = |name: &str, level: &str| {
+        let out = ismsbook(&outer, &["build", "h", "-d", name, "--classification", level]);
+        assert_eq!(out.status.code(), Some(0), "{level}: {}", stderr(&out));
+        files(&outer.join(name)).into_iter().filter(|f| f.starts_with("files/")).collect::<Vec<_>>()
+    };
+    assert_eq!(built("internal", "internal"), ["files/both.pdf", "files/orphan.pdf", "files/public.pdf"]);
+    assert_eq!(built("public", "public"), Vec::<String>::new(), "public: open.md is internal, orphans stay out");
+    assert_eq!(
+        built("confidential", "confidential"),
+        [
+            "files/both.pdf",
+            "files/orphan.pdf",
+            "files/public.pdf",
+            "files/raw-secret.pdf",
+            "files/secret image.png",
+            "files/secret.pdf"
+        ]
+    );
+    assert!(files_containing(&outer.join("internal"), "CANARY").is_empty());
+}
