@@ -203,6 +203,11 @@ impl Timings {
 
 /// Runs `build` or `check`.
 pub fn run(opts: &Options, mode: Mode) -> Result<Report, Fatal> {
+    run_written(opts, mode).map(|(report, _)| report)
+}
+
+/// Runs `build` or `check`; with what a successful build changed in the build dir.
+fn run_written(opts: &Options, mode: Mode) -> Result<(Report, Option<output::Written>), Fatal> {
     let started = Instant::now();
     let mut timings = Timings::new(opts.timings);
     let (config, warnings) = configure(opts)?;
@@ -217,6 +222,7 @@ pub fn run(opts: &Options, mode: Mode) -> Result<Report, Fatal> {
     let counts =
         format!("{} documents, {} controls, {} clauses", a.hb.documents.len(), a.hb.controls.len(), a.hb.clauses.len());
     let mut summary = String::new();
+    let mut written = None;
     // `check` renders every page too, into a sink that writes nothing, so that it fails
     // exactly where `build` fails (theme, templates).
     if !diags.has_errors() {
@@ -234,6 +240,7 @@ pub fn run(opts: &Options, mode: Mode) -> Result<Report, Fatal> {
                     w.changed.len(),
                     w.removed.len(),
                 );
+                written = Some(w);
             }
             Ok(_) => {}
             Err(d) => diags.push(d),
@@ -249,7 +256,7 @@ pub fn run(opts: &Options, mode: Mode) -> Result<Report, Fatal> {
     if let Some(line) = timings.line() {
         summary = format!("{line}\n{summary}");
     }
-    Ok(Report { diagnostics: diags.into_sorted(), summary, errors, warnings })
+    Ok((Report { diagnostics: diags.into_sorted(), summary, errors, warnings }, written))
 }
 
 /// Renders every page into `out` and completes it.
@@ -273,4 +280,60 @@ fn write(
     let written = out.finish()?;
     timings.lap("swap");
     Ok(written)
+}
+
+/// What one rebuild of a [`Session`] did.
+#[derive(Debug)]
+pub struct Rebuilt {
+    pub report: Report,
+    /// Build-dir-relative files whose bytes changed, sorted; `None` when not known (treat
+    /// every file as changed).
+    pub changed: Option<Vec<String>>,
+    /// Build-dir-relative files that no longer exist, sorted.
+    pub removed: Vec<String>,
+}
+
+/// A handbook kept open between builds, for `serve`: [`Session::rebuild`] is told which
+/// source paths changed and rebuilds the output. When it returns, the build dir is complete.
+pub struct Session {
+    opts: Options,
+}
+
+impl Session {
+    pub fn new(opts: Options) -> Session {
+        Session { opts }
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// Rebuilds after a change to `paths` (empty: build everything). A configuration that
+    /// cannot be read is a [`Fatal`]; any other failure is in the report, with the last good
+    /// output left in place.
+    pub fn rebuild(&mut self, _paths: &[PathBuf]) -> Result<Rebuilt, Fatal> {
+        let (config, _) = configure(&self.opts)?;
+        // A full build reports what changed against its spare (the output before the live
+        // one): a superset of the changes, fine for reloading; what was removed must be
+        // measured against the live output.
+        let before = output_files(&config.build_dir);
+        let (report, written) = run_written(&self.opts, Mode::Build)?;
+        Ok(match written {
+            Some(w) => {
+                let after = output_files(&config.build_dir);
+                Rebuilt { report, changed: Some(w.changed), removed: before.difference(&after).cloned().collect() }
+            }
+            None => Rebuilt { report, changed: Some(Vec::new()), removed: Vec::new() },
+        })
+    }
+}
+
+/// Every file under the build dir, build-dir-relative with `/` separators.
+fn output_files(dir: &std::path::Path) -> std::collections::BTreeSet<String> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| e.path().strip_prefix(dir).ok().map(|p| p.to_string_lossy().replace('\\', "/")))
+        .collect()
 }

@@ -5,7 +5,8 @@
 //! [`model`]) -> [`links`] (the map of every target) -> [`markdown`] (HTML, references) ->
 //! [`audit`] (backlinks, SoA, register, gaps) -> [`render`] + [`export`] (pages, CSV, JSON)
 //! -> [`output`] (staging folder, atomic swap). [`build`] runs the stages in order. Every output
-//! path and URL is decided in [`urls`], from ids validated at load.
+//! path and URL is decided in [`urls`], from ids validated at load. [`serve`] is the live preview:
+//! a server, a watcher and a reload socket around [`build::Session`].
 
 pub mod audit;
 pub mod build;
@@ -22,6 +23,7 @@ pub mod model;
 pub mod output;
 pub mod render;
 pub mod risk;
+pub mod serve;
 pub mod sources;
 pub mod theme;
 pub mod urls;

@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use ismsbook::build::{self, Mode, Options};
 use ismsbook::diagnostics::{Diagnostic, Fatal, display_path};
+use ismsbook::serve::{Failure, ServeOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,6 +35,21 @@ enum Command {
         /// Print the wall time of each stage (also ISMSBOOK_LOG=timings)
         #[arg(long)]
         timings: bool,
+    },
+    /// Build, serve the build dir with live reload, rebuild on every change (Ctrl-C stops)
+    Serve {
+        /// The folder that holds book.toml
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The port to listen on
+        #[arg(short, long, default_value_t = 3000)]
+        port: u16,
+        /// The address to listen on (anything but loopback exposes the handbook to the network)
+        #[arg(short = 'n', long = "hostname", default_value = "127.0.0.1", value_name = "HOST")]
+        host: String,
+        /// Open the handbook in the default browser
+        #[arg(long)]
+        open: bool,
     },
     /// Validate the handbook and report problems without writing anything
     Check {
@@ -115,6 +131,17 @@ fn run(command: Command) -> Result<ExitCode, Fatal> {
             print_human(&report.diagnostics);
             eprintln!("{}", report.summary);
             Ok(exit(report.errors > 0))
+        }
+        Command::Serve { dir, port, host, open } => {
+            let opts = ServeOptions { build: Options { dir, ..Options::default() }, host, port, open };
+            match ismsbook::serve::serve(&opts) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(Failure::Fatal(f)) => Err(f),
+                Err(Failure::Listen(message)) => {
+                    eprintln!("error: {message}");
+                    Ok(ExitCode::from(2))
+                }
+            }
         }
         Command::Check { dir, format, deny_warnings, classification, timings } => {
             let report = build::run(&Options { dir, build_dir: None, classification, timings }, Mode::Check)?;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod serve;
 pub mod site;
 
 use std::path::{Path, PathBuf};
