@@ -9,7 +9,7 @@ use crate::links::Targets;
 use crate::markdown::{self, Rendered, Source};
 use crate::model::Handbook;
 use crate::output::{self, Output};
-use crate::render::Site;
+use crate::render::{Job, Site};
 use crate::theme::Theme;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -65,27 +65,65 @@ pub struct Analysis {
     pub backlinks: Backlinks,
     pub soa: Vec<audit::SoaRow>,
     pub coverage: audit::Coverage,
+    /// `reused[i]`: `rendered[i]` came from the previous build (see [`Reuse`]).
+    pub reused: Vec<bool>,
+    /// The fingerprint of every link target this analysis rendered against.
+    pub fingerprint: u64,
+}
+
+/// Documents rendered by the previous build of a [`Session`], by src path: their source text
+/// and Markdown result. A document whose source is unchanged is not rendered again as long as
+/// the link targets (ids, titles, paths of every document and attachment) are the same.
+#[derive(Default)]
+pub struct Reuse {
+    fingerprint: u64,
+    docs: HashMap<String, (String, Rendered)>,
+}
+
+/// What a document's Markdown may depend on besides its own text: every link target.
+fn targets_fingerprint(hb: &Handbook) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for d in &hb.documents {
+        (&d.id, &d.path, &d.url, &d.title, d.doc_type.as_str()).hash(&mut h);
+    }
+    for d in &hb.excluded {
+        (&d.id, &d.path, &d.classification).hash(&mut h);
+    }
+    hb.assets.hash(&mut h);
+    h.finish()
 }
 
 /// Loads and analyses the handbook: every stage but writing.
 pub fn analyse(config: Config, diags: &mut Diagnostics) -> Result<Analysis, Fatal> {
-    analyse_timed(config, diags, &mut Timings::new(false))
+    analyse_timed(config, diags, &mut Timings::new(false), None)
 }
 
-fn analyse_timed(config: Config, diags: &mut Diagnostics, timings: &mut Timings) -> Result<Analysis, Fatal> {
+fn analyse_timed(
+    config: Config,
+    diags: &mut Diagnostics,
+    timings: &mut Timings,
+    reuse: Option<&Reuse>,
+) -> Result<Analysis, Fatal> {
     let hb = crate::load::load(config, diags)?;
     timings.lap("load");
+    let fingerprint = targets_fingerprint(&hb);
+    let reuse = reuse.filter(|r| r.fingerprint == fingerprint);
     let targets = Targets::new(&hb);
     // Phase one is done (every target is known): render every document in parallel.
-    let rendered: Vec<Rendered> = hb
+    let (rendered, reused): (Vec<Rendered>, Vec<bool>) = hb
         .documents
         .par_iter()
         .map(|d| {
+            let kept = reuse.and_then(|r| r.docs.get(&d.path)).filter(|(source, _)| *source == d.source);
+            if let Some((_, r)) = kept {
+                return (r.clone(), true);
+            }
             let src =
                 Source { file: &d.file, text: &d.source, offset: d.body_start, page: &d.url, doc_path: Some(&d.path) };
-            markdown::render(&src, &targets)
+            (markdown::render(&src, &targets), false)
         })
-        .collect();
+        .unzip();
     let guidance: Vec<String> = hb
         .controls
         .iter()
@@ -136,7 +174,7 @@ fn analyse_timed(config: Config, diags: &mut Diagnostics, timings: &mut Timings)
     coverage.gaps.extend(crate::risk::chain_gaps(&hb, diags));
     diags.extend(coverage.gaps.iter().map(|g| g.diagnostic.clone()));
     timings.lap("links and audit");
-    Ok(Analysis { hb, rendered, guidance, backlinks, soa, coverage })
+    Ok(Analysis { hb, rendered, guidance, backlinks, soa, coverage, reused, fingerprint })
 }
 
 /// Keeps the attachments this build may publish. An attachment takes the classification of
@@ -218,7 +256,7 @@ fn run_written(opts: &Options, mode: Mode) -> Result<(Report, Option<output::Wri
     diags.extend(warnings);
     let build_dir = config.build_dir.clone();
     let theme_dir = config.theme_dir.clone();
-    let a = analyse_timed(config, &mut diags, &mut timings)?;
+    let a = analyse_timed(config, &mut diags, &mut timings, None)?;
     let counts =
         format!("{} documents, {} controls, {} clauses", a.hb.documents.len(), a.hb.controls.len(), a.hb.clauses.len());
     let mut summary = String::new();
@@ -291,17 +329,45 @@ pub struct Rebuilt {
     pub changed: Option<Vec<String>>,
     /// Build-dir-relative files that no longer exist, sorted.
     pub removed: Vec<String>,
+    /// Whether only the pages that depend on the change were rendered (else: everything).
+    pub partial: bool,
+    /// How many files were rendered (and compared with the output).
+    pub rendered: usize,
 }
 
 /// A handbook kept open between builds, for `serve`: [`Session::rebuild`] is told which
 /// source paths changed and rebuilds the output. When it returns, the build dir is complete.
+///
+/// The first build, and any change to something other than a document (book.toml, the
+/// catalogue, soa.yaml, roles.yaml, risks.yaml, the theme, an attachment), renders the whole
+/// site through the staged output like `build`. After edits to documents only, the analysis
+/// runs again (it is what finds errors, and it is cheap next to rendering), but Markdown is
+/// rendered only for documents whose text changed (all of them when a title, id or path
+/// changed, since links show those), and pages are rendered only where their inputs may have
+/// changed: every aggregate page (home, register, SoA, coverage, controls, clauses, roles,
+/// risks, nav.js, CSV, JSON) and the page of each document whose Markdown was rendered again
+/// or whose "referenced by" list changed. They are written in place (each file atomically),
+/// only where the bytes differ, and pages of deleted documents are removed, so the result is
+/// the same, byte for byte, as a full build (`tests/incremental.rs`).
 pub struct Session {
     opts: Options,
+    kept: Option<Kept>,
+}
+
+/// What the last successful build of a session left for the next one.
+struct Kept {
+    reuse: Reuse,
+    /// Each document's "referenced by" list (as JSON), by src path.
+    cited_by: HashMap<String, String>,
+    /// Output files that come from sources (document pages, attachments).
+    sourced: std::collections::BTreeSet<String>,
+    build_date: crate::dates::Date,
+    theme: Theme,
 }
 
 impl Session {
     pub fn new(opts: Options) -> Session {
-        Session { opts }
+        Session { opts, kept: None }
     }
 
     pub fn options(&self) -> &Options {
@@ -311,21 +377,145 @@ impl Session {
     /// Rebuilds after a change to `paths` (empty: build everything). A configuration that
     /// cannot be read is a [`Fatal`]; any other failure is in the report, with the last good
     /// output left in place.
-    pub fn rebuild(&mut self, _paths: &[PathBuf]) -> Result<Rebuilt, Fatal> {
-        let (config, _) = configure(&self.opts)?;
-        // A full build reports what changed against its spare (the output before the live
-        // one): a superset of the changes, fine for reloading; what was removed must be
-        // measured against the live output.
-        let before = output_files(&config.build_dir);
-        let (report, written) = run_written(&self.opts, Mode::Build)?;
-        Ok(match written {
-            Some(w) => {
-                let after = output_files(&config.build_dir);
-                Rebuilt { report, changed: Some(w.changed), removed: before.difference(&after).cloned().collect() }
+    pub fn rebuild(&mut self, paths: &[PathBuf]) -> Result<Rebuilt, Fatal> {
+        let started = Instant::now();
+        let (config, warnings) = configure(&self.opts)?;
+        output::check_build_dir(&config)?;
+        let partial = self.kept.is_some() && !paths.is_empty() && paths.iter().all(|p| is_document(&config, p));
+        let mut diags = Diagnostics::default();
+        diags.extend(warnings);
+        let build_dir = config.build_dir.clone();
+        let theme_dir = config.theme_dir.clone();
+        let reuse = self.kept.as_ref().filter(|_| partial).map(|k| &k.reuse);
+        let a = analyse_timed(config, &mut diags, &mut Timings::new(self.opts.timings), reuse)?;
+        let mut outcome = None;
+        if !diags.has_errors() {
+            let written = match partial {
+                true => self.write_partial(&a, &build_dir),
+                false => write_full(&a, theme_dir.as_deref(), &build_dir),
+            };
+            match written {
+                Ok(done) => outcome = Some(done),
+                Err(d) => diags.push(d),
             }
-            None => Rebuilt { report, changed: Some(Vec::new()), removed: Vec::new() },
-        })
+        }
+        let errors = diags.count(crate::diagnostics::Severity::Error);
+        let warnings = diags.count(crate::diagnostics::Severity::Warning);
+        let diagnostics = diags.into_sorted();
+        let Some((theme, files, changed, removed)) = outcome else {
+            let summary =
+                format!("build failed: the previous output in {} is left as it was", display_path(&build_dir));
+            let report = Report { diagnostics, summary, errors, warnings };
+            return Ok(Rebuilt { report, changed: Some(Vec::new()), removed: Vec::new(), partial, rendered: 0 });
+        };
+        let summary = format!(
+            "{} {files} files in {} ms ({} changed, {} removed)",
+            if partial { "rebuilt" } else { "built" },
+            started.elapsed().as_millis(),
+            changed.as_ref().map_or(files, Vec::len),
+            removed.len()
+        );
+        let theme = theme.or_else(|| self.kept.take().map(|k| k.theme));
+        self.kept = theme.map(|theme| Kept::of(a, theme));
+        let report = Report { diagnostics, summary, errors, warnings };
+        Ok(Rebuilt { report, changed, removed, partial, rendered: files })
     }
+
+    /// Renders the pages that may have changed into the live build dir.
+    fn write_partial(&self, a: &Analysis, build_dir: &std::path::Path) -> Result<Written, Diagnostic> {
+        let Some(kept) = &self.kept else {
+            return Err(Diagnostic::error("internal-error", build_dir, "no previous build"));
+        };
+        let theme = &kept.theme;
+        let site = site(a);
+        let everything = kept.build_date != a.hb.build_date;
+        let dirty = |i: usize| {
+            let d = &a.hb.documents[i];
+            everything || !a.reused[i] || kept.cited_by.get(&d.path).is_none_or(|old| *old != cited_by(a, i))
+        };
+        let jobs: Vec<Job> = site
+            .jobs(theme)
+            .into_iter()
+            .filter(|j| match j {
+                Job::Document(i) => dirty(*i),
+                _ => true,
+            })
+            .collect();
+        let out = Output::in_place(build_dir)?;
+        let files = site.write_jobs(theme, &out, &jobs, None)?;
+        let now = sourced(a);
+        for gone in kept.sourced.difference(&now) {
+            if !crate::urls::generated_pages(&a.hb).contains(gone) {
+                out.remove(gone)?;
+            }
+        }
+        let w = out.finish()?;
+        Ok((None, files, Some(w.changed), w.removed))
+    }
+}
+
+/// A rebuild's result: the theme loaded (none when the kept one was used), files rendered,
+/// files changed (if known), files removed.
+type Written = (Option<Theme>, usize, Option<Vec<String>>, Vec<String>);
+
+/// Renders the whole site through the staged output, like `build`.
+fn write_full(
+    a: &Analysis,
+    theme_dir: Option<&std::path::Path>,
+    build_dir: &std::path::Path,
+) -> Result<Written, Diagnostic> {
+    // A full build reports what changed against its spare (the output before the live one):
+    // a superset of the changes, fine for reloading; what was removed is measured against the
+    // live output.
+    let before = output_files(build_dir);
+    let theme = Theme::load(theme_dir)?;
+    let out = Output::staged(build_dir)?;
+    let files = site(a).write(&theme, &out, None)?;
+    let w = out.finish()?;
+    let after = output_files(build_dir);
+    Ok((Some(theme), files, Some(w.changed), before.difference(&after).cloned().collect()))
+}
+
+impl Kept {
+    fn of(a: Analysis, theme: Theme) -> Kept {
+        let cited_by = (0..a.hb.documents.len()).map(|i| (a.hb.documents[i].path.clone(), cited_by(&a, i))).collect();
+        let sourced = sourced(&a);
+        let build_date = a.hb.build_date;
+        let docs = a.hb.documents.into_iter().zip(a.rendered).map(|(d, r)| (d.path, (d.source, r))).collect();
+        Kept { reuse: Reuse { fingerprint: a.fingerprint, docs }, cited_by, sourced, build_date, theme }
+    }
+}
+
+fn site(a: &Analysis) -> Site<'_> {
+    Site {
+        hb: &a.hb,
+        rendered: &a.rendered,
+        guidance: &a.guidance,
+        backlinks: &a.backlinks,
+        coverage: &a.coverage,
+        soa: &a.soa,
+    }
+}
+
+/// Document `i`'s "referenced by" list as JSON, to tell whether its page must be rendered.
+fn cited_by(a: &Analysis, i: usize) -> String {
+    let key = crate::links::TargetKey::Document(a.hb.documents[i].id.clone());
+    serde_json::to_string(a.backlinks.get(&key)).unwrap_or_default()
+}
+
+/// The output files that come from sources: document pages and attachments.
+fn sourced(a: &Analysis) -> std::collections::BTreeSet<String> {
+    let mut files: std::collections::BTreeSet<String> = a.hb.documents.iter().map(|d| d.url.clone()).collect();
+    files.extend(a.hb.assets.iter().map(|x| crate::urls::asset_url(x)));
+    files
+}
+
+/// Whether `path` (as the watcher reports it: absolute) is a document: a `.md` file under src,
+/// not in the theme folder.
+fn is_document(config: &Config, path: &std::path::Path) -> bool {
+    let canon = |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let in_theme = config.theme_dir.as_deref().is_some_and(|t| path.starts_with(canon(t)));
+    path.extension().is_some_and(|e| e == "md") && path.starts_with(canon(&config.src)) && !in_theme
 }
 
 /// Every file under the build dir, build-dir-relative with `/` separators.

@@ -75,7 +75,7 @@ pub struct Source<'s> {
     pub doc_path: Option<&'s str>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Rendered {
     pub html: String,
     pub headings: Vec<Heading>,

@@ -46,8 +46,8 @@ type Page = (String, Vec<u8>);
 pub type OnPage<'a> = &'a (dyn Fn(&str, &str) + Sync);
 
 /// One file of the site, rendered on whichever thread picks it up.
-#[derive(Clone, Copy)]
-enum Job {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
     HandbookJson,
     Register,
     RegisterCsv,
@@ -76,8 +76,18 @@ impl Site<'_> {
     /// Renders every page and hands it to `out` as soon as it is rendered (nothing is kept:
     /// render, write, drop), on all cores. Returns the number of files.
     pub fn write(&self, theme: &Theme, out: &Output, on_page: Option<OnPage>) -> Result<usize, Diagnostic> {
+        self.write_jobs(theme, out, &self.jobs(theme), on_page)
+    }
+
+    /// Renders only `jobs` (a subset of [`Site::jobs`], for serve's partial rebuilds) into `out`.
+    pub fn write_jobs(
+        &self,
+        theme: &Theme,
+        out: &Output,
+        jobs: &[Job],
+        on_page: Option<OnPage>,
+    ) -> Result<usize, Diagnostic> {
         let tera = self.tera(theme)?;
-        let jobs = self.jobs(theme);
         jobs.par_iter().try_for_each(|&job| {
             let (rel, bytes) = self.render_job(&tera, theme, job)?;
             out.put(&rel, &bytes)?;
@@ -93,7 +103,7 @@ impl Site<'_> {
 
     /// Every file of the site; the costly aggregates first, so that no core waits for them
     /// at the end.
-    fn jobs(&self, theme: &Theme) -> Vec<Job> {
+    pub fn jobs(&self, theme: &Theme) -> Vec<Job> {
         let hb = self.hb;
         let mut jobs = vec![Job::HandbookJson, Job::Register, Job::RegisterCsv, Job::Soa, Job::SoaCsv, Job::Coverage];
         jobs.push(Job::Nav);

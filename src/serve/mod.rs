@@ -132,7 +132,7 @@ fn rebuild(session: &mut Session, paths: &[PathBuf], hub: &Hub) -> bool {
 /// Prints the outcome of a build (which may have panicked) and tells every page.
 fn announce(outcome: std::thread::Result<Result<Rebuilt, Fatal>>, started: Instant, hub: &Hub) -> bool {
     let notice = match outcome {
-        Ok(Ok(Rebuilt { report, changed, removed })) => {
+        Ok(Ok(Rebuilt { report, changed, removed, .. })) => {
             for d in &report.diagnostics {
                 eprintln!("{}", d.human());
             }
