@@ -14,6 +14,7 @@ pub mod config;
 pub mod dates;
 pub mod diagnostics;
 pub mod export;
+pub mod fuzzing;
 pub mod html;
 pub mod init;
 pub mod links;
