@@ -297,7 +297,7 @@ fn run_written(opts: &Options, mode: Mode) -> Result<(Report, Option<output::Wri
     Ok((Report { diagnostics: diags.into_sorted(), summary, errors, warnings }, written))
 }
 
-/// Renders every page into `out` and completes it.
+/// Renders every page and export into `out` and completes it.
 fn write(
     a: &Analysis,
     theme_dir: Option<&std::path::Path>,
@@ -305,15 +305,7 @@ fn write(
     timings: &mut Timings,
 ) -> Result<output::Written, Diagnostic> {
     let theme = Theme::load(theme_dir)?;
-    let site = Site {
-        hb: &a.hb,
-        rendered: &a.rendered,
-        guidance: &a.guidance,
-        backlinks: &a.backlinks,
-        coverage: &a.coverage,
-        soa: &a.soa,
-    };
-    site.write(&theme, &out, None)?;
+    write_pages_and_exports(a, &theme, &out, None)?;
     timings.lap("pages");
     let written = out.finish()?;
     timings.lap("swap");
@@ -442,7 +434,7 @@ impl Session {
             })
             .collect();
         let out = Output::in_place(build_dir)?;
-        let files = site.write_jobs(theme, &out, &jobs, None)?;
+        let files = write_pages_and_exports(a, theme, &out, Some(&jobs))?;
         let now = sourced(a);
         for gone in kept.sourced.difference(&now) {
             if !crate::urls::generated_pages(&a.hb).contains(gone) {
@@ -470,7 +462,7 @@ fn write_full(
     let before = output_files(build_dir);
     let theme = Theme::load(theme_dir)?;
     let out = Output::staged(build_dir)?;
-    let files = site(a).write(&theme, &out, None)?;
+    let files = write_pages_and_exports(a, &theme, &out, None)?;
     let w = out.finish()?;
     let after = output_files(build_dir);
     Ok((Some(theme), files, Some(w.changed), before.difference(&after).cloned().collect()))
@@ -484,6 +476,31 @@ impl Kept {
         let docs = a.hb.documents.into_iter().zip(a.rendered).map(|(d, r)| (d.path, (d.source, r))).collect();
         Kept { reuse: Reuse { fingerprint: a.fingerprint, docs }, cited_by, sourced, build_date, theme }
     }
+}
+
+/// Writes the pages (`jobs`, else all) and every export into `out`, side by side: pages and
+/// exports are siblings that both read the analysis, neither the other. Returns the number of
+/// files.
+fn write_pages_and_exports(
+    a: &Analysis,
+    theme: &Theme,
+    out: &Output,
+    jobs: Option<&[Job]>,
+) -> Result<usize, Diagnostic> {
+    let site = site(a);
+    let (pages, exports) = rayon::join(
+        || match jobs {
+            Some(jobs) => site.write_jobs(theme, out, jobs, None),
+            None => site.write(theme, out, None),
+        },
+        || -> Result<usize, Diagnostic> {
+            let view = crate::export::View { hb: &a.hb, backlinks: &a.backlinks, soa: &a.soa, coverage: &a.coverage };
+            let files = crate::export::files(&view)?;
+            files.par_iter().try_for_each(|(rel, bytes)| out.put(rel, bytes).map(drop))?;
+            Ok(files.len())
+        },
+    );
+    Ok(pages? + exports?)
 }
 
 fn site(a: &Analysis) -> Site<'_> {

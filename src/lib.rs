@@ -3,7 +3,7 @@
 //!
 //! The pipeline, one module per stage: [`config`] (book.toml) -> [`load`] (sources into the
 //! [`model`]) -> [`links`] (the map of every target) -> [`markdown`] (HTML, references) ->
-//! [`audit`] (backlinks, SoA, register, gaps) -> [`render`] + [`export`] (pages, CSV, JSON)
+//! [`audit`] (backlinks, SoA, register, gaps) -> [`render`] + [`export`] (pages; CSV, XLSX, JSON, OSCAL)
 //! -> [`output`] (staging folder, atomic swap). [`build`] runs the stages in order. Every output
 //! path and URL is decided in [`urls`], from ids validated at load. [`serve`] is the live preview:
 //! a server, a watcher and a reload socket around [`build::Session`].

@@ -48,11 +48,8 @@ pub type OnPage<'a> = &'a (dyn Fn(&str, &str) + Sync);
 /// One file of the site, rendered on whichever thread picks it up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Job {
-    HandbookJson,
     Register,
-    RegisterCsv,
     Soa,
-    SoaCsv,
     Coverage,
     Nav,
     Sitemap,
@@ -67,7 +64,6 @@ pub enum Job {
     Document(usize),
     RisksIndex,
     Risk(usize),
-    RisksCsv,
     ThemeAsset(usize),
     SrcAsset(usize),
 }
@@ -105,13 +101,13 @@ impl Site<'_> {
     /// at the end.
     pub fn jobs(&self, theme: &Theme) -> Vec<Job> {
         let hb = self.hb;
-        let mut jobs = vec![Job::HandbookJson, Job::Register, Job::RegisterCsv, Job::Soa, Job::SoaCsv, Job::Coverage];
+        let mut jobs = vec![Job::Register, Job::Soa, Job::Coverage];
         jobs.push(Job::Nav);
         if hb.config.base_url.is_some() {
             jobs.push(Job::Sitemap);
         }
         if let Some(reg) = self.published_risks() {
-            jobs.extend([Job::RisksIndex, Job::RisksCsv]);
+            jobs.push(Job::RisksIndex);
             jobs.extend((0..reg.risks.len()).map(Job::Risk));
         }
         jobs.extend((0..hb.roles.len()).map(Job::Role));
@@ -126,11 +122,8 @@ impl Site<'_> {
 
     fn render_job(&self, tera: &Tera, theme: &Theme, job: Job) -> Result<Page, Diagnostic> {
         Ok(match job {
-            Job::HandbookJson => ("handbook.json".into(), crate::export::handbook_json(self)),
             Job::Register => self.register_page(tera)?,
-            Job::RegisterCsv => ("register.csv".into(), crate::export::register_csv(self.hb)),
             Job::Soa => self.soa_page(tera)?,
-            Job::SoaCsv => ("soa.csv".into(), crate::export::soa_csv(self.soa)),
             Job::Coverage => self.coverage_page(tera)?,
             Job::Nav => ("nav.js".into(), self.nav_js()),
             Job::Sitemap => {
@@ -145,12 +138,11 @@ impl Site<'_> {
             Job::Control(i) => self.control_page(tera, i)?,
             Job::Clause(i) => self.clause_page(tera, i)?,
             Job::Document(i) => self.document_page(tera, i)?,
-            Job::RisksIndex | Job::Risk(_) | Job::RisksCsv => {
+            Job::RisksIndex | Job::Risk(_) => {
                 let Some(reg) = self.published_risks() else { unreachable!("risk jobs only with a register") };
                 match job {
-                    Job::RisksIndex => self.risks_index(tera, reg)?,
                     Job::Risk(i) => self.risk_page(tera, reg, i)?,
-                    _ => ("risks.csv".into(), crate::export::risks_csv(reg)),
+                    _ => self.risks_index(tera, reg)?,
                 }
             }
             Job::ThemeAsset(i) => (theme.assets[i].name.clone(), theme.assets[i].bytes.clone()),

@@ -34,7 +34,7 @@ pub const MAX_SEGMENT: usize = 200;
 pub const GENERATED_DIRS: [&str; 6] = ["controls/", "clauses/", "roles/", "risks/", "search/", "oscal/"];
 
 /// Pages and files the generator always writes (build-dir-relative), besides the per-id pages.
-pub const FIXED_PAGES: [&str; 14] = [
+pub const FIXED_PAGES: [&str; 20] = [
     "index.html",
     "404.html",
     "controls/index.html",
@@ -46,6 +46,12 @@ pub const FIXED_PAGES: [&str; 14] = [
     "register.csv",
     "coverage.html",
     "handbook.json",
+    "handbook.schema.json",
+    "soa.xlsx",
+    "register.xlsx",
+    "oscal/catalog.json",
+    "oscal/profile.json",
+    "oscal/ssp.json",
     "nav.js",
     "assets/style.css",
     "assets/ismsbook.js",
