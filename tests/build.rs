@@ -14,6 +14,7 @@ fn sample_builds_with_only_the_deliberate_warnings_and_no_broken_link() {
         diagnostics(&run),
         [
             "sample-isms/policies/physical-security.md:9:1: warning[review-overdue]: POL-PHYS was due for review on 2026-09-30 (59 days ago)",
+            "sample-isms/risks.yaml:88:152: warning[risk-action-overdue]: an open action of R-006 was due on 2026-11-15 (13 days ago)",
             "sample-isms/soa.yaml:23:1: warning[control-not-implemented]: A.5.6 Contact with special interest groups is applicable but no document implements it",
         ]
     );
@@ -30,6 +31,9 @@ fn sample_builds_with_only_the_deliberate_warnings_and_no_broken_link() {
         "clauses/index.html",
         "clauses/6.1.2.html",
         "roles/security-officer.html",
+        "risks/index.html",
+        "risks/R-001.html",
+        "risks.csv",
         "soa.html",
         "soa.csv",
         "register.html",
