@@ -22,7 +22,9 @@
 //! Every UUID is a version-5 UUID of the organisation, the kind of thing and its id, so that
 //! two builds of the same sources give the same bytes. Ids that are not OSCAL tokens (clause
 //! `6.1.2` starts with a digit) get a prefix (`clause-6.1.2`); the original id is always kept
-//! as the `label` prop. Only published documents are reachable from here (see `super`).
+//! as the `label` prop. Keys follow OSCAL's documented order (serde_json keeps insertion
+//! order), so the files read like the OSCAL reference. Only published documents are reachable
+//! from here (see `super`).
 
 use super::View;
 use crate::audit::Citation;
@@ -397,11 +399,9 @@ pub fn ssp(v: &View) -> Vec<u8> {
             by["implementation-status"] = json!({ "state": state(s) });
             props.extend(prop("status", s.as_str()));
         }
-        let mut r = json!({
-            "uuid": uuid(hb, &format!("{kind}-requirement"), id),
-            "control-id": oscal_id,
-            "by-components": [by],
-        });
+        // Keys in OSCAL's order (the files keep insertion order): uuid, control-id, props,
+        // links, responsible-roles, by-components (remarks are added by the caller).
+        let mut r = json!({ "uuid": uuid(hb, &format!("{kind}-requirement"), id), "control-id": oscal_id });
         if !props.is_empty() {
             r["props"] = json!(props);
         }
@@ -413,6 +413,7 @@ pub fn ssp(v: &View) -> Vec<u8> {
         if !roles.is_empty() {
             r["responsible-roles"] = json!(roles);
         }
+        r["by-components"] = json!([by]);
         r
     };
     let mut requirements = Vec::new();
