@@ -10,8 +10,10 @@ use crate::diagnostics::{Diagnostic, Pos};
 use crate::links::{CrossRef, TargetKey};
 use crate::model::{DocType, Document, Handbook, Status};
 use crate::yaml;
+use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// A section of a citing document.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -21,11 +23,13 @@ pub struct Section {
 }
 
 /// A document that cites (or declares) a target, with the sections the citations stand in.
+/// The document's id, title and URL are shared by all its citations (one allocation each per
+/// document, however many targets it cites).
 #[derive(Clone, Debug, Serialize)]
 pub struct Citation {
-    pub id: String,
-    pub title: String,
-    pub url: String,
+    pub id: Arc<str>,
+    pub title: Arc<str>,
+    pub url: Arc<str>,
     /// Listed in the document's front matter (`controls:` or `clauses:`).
     pub declared: bool,
     pub sections: Vec<Section>,
@@ -40,10 +44,20 @@ pub struct Backlinks {
 impl Backlinks {
     /// Builds backlinks from front-matter declarations and the references of each document
     /// (`refs[i]` belongs to `hb.documents[i]`).
-    pub fn new(hb: &Handbook, refs: &[Vec<CrossRef>]) -> Self {
-        /// Per target, per citing document id: (document index, declared, sections).
-        type Citing = BTreeMap<String, (usize, bool, BTreeSet<Section>)>;
-        let mut acc: BTreeMap<TargetKey, Citing> = BTreeMap::new();
+    pub fn new(hb: &Handbook, refs: &[&[CrossRef]]) -> Self {
+        /// Per citing document index: (declared, the sections of its citations).
+        type Citing<'r> = BTreeMap<usize, (bool, BTreeSet<&'r (String, String)>)>;
+        let mut acc: HashMap<TargetKey, Citing> = HashMap::new();
+        fn slot<'m, 'r>(
+            acc: &'m mut HashMap<TargetKey, Citing<'r>>,
+            key: &TargetKey,
+            i: usize,
+        ) -> &'m mut (bool, BTreeSet<&'r (String, String)>) {
+            if !acc.contains_key(key) {
+                acc.insert(key.clone(), BTreeMap::new());
+            }
+            acc.get_mut(key).map(|docs| docs.entry(i).or_default()).unwrap_or_else(|| unreachable!("inserted above"))
+        }
         for (i, doc) in hb.documents.iter().enumerate() {
             let declared = doc
                 .controls
@@ -52,41 +66,47 @@ impl Backlinks {
                 .map(|c| TargetKey::Control(c.clone()))
                 .chain(doc.clauses.iter().filter(|c| hb.clause(c).is_some()).map(|c| TargetKey::Clause(c.clone())));
             for key in declared {
-                acc.entry(key).or_default().entry(doc.id.clone()).or_insert((i, false, BTreeSet::new())).1 = true;
+                slot(&mut acc, &key, i).0 = true;
             }
-            for r in refs.get(i).into_iter().flatten() {
-                if r.target == TargetKey::Document(doc.id.clone()) {
+            for r in refs.get(i).copied().unwrap_or_default() {
+                if matches!(&r.target, TargetKey::Document(id) if *id == doc.id) {
                     continue;
                 }
-                let entry = acc.entry(r.target.clone()).or_default().entry(doc.id.clone()).or_insert((
-                    i,
-                    false,
-                    BTreeSet::new(),
-                ));
-                if let Some((anchor, title)) = &r.section {
-                    entry.2.insert(Section { anchor: anchor.clone(), title: title.clone() });
+                let entry = slot(&mut acc, &r.target, i);
+                if let Some(section) = &r.section {
+                    entry.1.insert(section);
                 }
             }
         }
+        let shared: Vec<[Arc<str>; 3]> = hb
+            .documents
+            .iter()
+            .map(|d| [d.id.as_str().into(), d.title.as_str().into(), d.url.as_str().into()])
+            .collect();
         let map = acc
-            .into_iter()
+            .into_par_iter()
             .map(|(key, docs)| {
                 let mut cites: Vec<Citation> = docs
                     .into_iter()
-                    .map(|(id, (i, declared, sections))| {
-                        let d = &hb.documents[i];
+                    .map(|(i, (declared, sections))| {
+                        let [id, title, url] = shared[i].clone();
                         Citation {
                             id,
-                            title: d.title.clone(),
-                            url: d.url.clone(),
+                            title,
+                            url,
                             declared,
-                            sections: sections.into_iter().collect(),
+                            sections: sections
+                                .into_iter()
+                                .map(|(anchor, title)| Section { anchor: anchor.clone(), title: title.clone() })
+                                .collect(),
                         }
                     })
                     .collect();
                 cites.sort_by(|a, b| crate::model::compare_ids(&a.id, &b.id));
                 (key, cites)
             })
+            .collect::<Vec<_>>()
+            .into_iter()
             .collect();
         Backlinks { map }
     }
@@ -130,7 +150,7 @@ pub fn soa_rows(hb: &Handbook, back: &Backlinks) -> Vec<SoaRow> {
                 applicable: d.map(|d| d.applicable),
                 justification: d.and_then(|d| d.justification.clone()).unwrap_or_default(),
                 status: d.and_then(|d| d.status),
-                implemented_by: back.control(&c.id).iter().map(|c| c.id.clone()).collect(),
+                implemented_by: back.control(&c.id).iter().map(|c| c.id.to_string()).collect(),
             }
         })
         .collect()
@@ -279,7 +299,7 @@ pub fn coverage(hb: &Handbook, back: &Backlinks) -> Coverage {
                     );
                 }
                 if !implementers.is_empty() {
-                    let ids: Vec<&str> = implementers.iter().map(|c| c.id.as_str()).collect();
+                    let ids: Vec<&str> = implementers.iter().map(|c| &*c.id).collect();
                     gap(
                         "excluded-control-cited",
                         &c.id,
@@ -308,7 +328,7 @@ pub fn coverage(hb: &Handbook, back: &Backlinks) -> Coverage {
             && !providers.is_empty()
             && !providers.iter().any(|p| hb.document(&p.id).is_some_and(|d| d.doc_type == DocType::Record))
         {
-            let ids: Vec<&str> = providers.iter().map(|p| p.id.as_str()).collect();
+            let ids: Vec<&str> = providers.iter().map(|p| &*p.id).collect();
             gap(
                 "documented-information-not-retained",
                 &cl.id,

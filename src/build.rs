@@ -71,8 +71,8 @@ pub struct Analysis {
     pub fingerprint: u64,
 }
 
-/// Documents rendered by the previous build of a [`Session`], by src path: their source text
-/// and Markdown result. A document whose source is unchanged is not rendered again as long as
+/// Documents rendered by the previous build of a [`Session`], by src path: the sha256 of their
+/// source text and their Markdown result (headings, references; no HTML). A document whose source is unchanged is not rendered again as long as
 /// the link targets (ids, titles, paths of every document and attachment) are the same.
 #[derive(Default)]
 pub struct Reuse {
@@ -115,13 +115,17 @@ fn analyse_timed(
         .documents
         .par_iter()
         .map(|d| {
-            let kept = reuse.and_then(|r| r.docs.get(&d.path)).filter(|(source, _)| *source == d.source);
+            let kept = reuse.and_then(|r| r.docs.get(&d.path)).filter(|(sha256, _)| *sha256 == d.sha256);
             if let Some((_, r)) = kept {
                 return (r.clone(), true);
             }
-            let src =
-                Source { file: &d.file, text: &d.source, offset: d.body_start, page: &d.url, doc_path: Some(&d.path) };
-            (markdown::render(&src, &targets), false)
+            // Only what the cross-references need is kept (headings, references, anchors):
+            // the HTML is made again when the page is written, and dropped.
+            let scanned = match crate::sources::document_text(d, hb.config.max_source_size) {
+                Ok(text) => markdown::scan(&Source::document(d, &text), &targets),
+                Err(e) => Rendered { diagnostics: vec![e], ..Rendered::default() },
+            };
+            (scanned, false)
         })
         .unzip();
     let guidance: Vec<String> = hb
@@ -164,16 +168,20 @@ fn analyse_timed(
             }
         }
     }
+    drop(headings);
+    timings.lap("anchors");
     drop(targets);
     let mut hb = hb;
     publishable_attachments(&mut hb, &rendered);
-    let refs: Vec<_> = rendered.iter().map(|r| r.refs.clone()).collect();
+    let refs: Vec<&[crate::links::CrossRef]> = rendered.iter().map(|r| r.refs.as_slice()).collect();
     let backlinks = Backlinks::new(&hb, &refs);
+    drop(refs);
+    timings.lap("backlinks");
     let soa = audit::soa_rows(&hb, &backlinks);
     let mut coverage = audit::coverage(&hb, &backlinks);
     coverage.gaps.extend(crate::risk::chain_gaps(&hb, diags));
     diags.extend(coverage.gaps.iter().map(|g| g.diagnostic.clone()));
-    timings.lap("links and audit");
+    timings.lap("audit");
     Ok(Analysis { hb, rendered, guidance, backlinks, soa, coverage, reused, fingerprint })
 }
 
@@ -216,7 +224,8 @@ fn guidance_start(c: &crate::model::Control) -> (usize, usize) {
 pub struct Timings {
     on: bool,
     last: Instant,
-    stages: Vec<(&'static str, u128)>,
+    /// Stage, wall milliseconds, resident memory (MB) at its end.
+    stages: Vec<(&'static str, u128, u64)>,
 }
 
 impl Timings {
@@ -228,15 +237,27 @@ impl Timings {
     /// Ends the stage named `stage`.
     pub fn lap(&mut self, stage: &'static str) {
         let now = Instant::now();
-        self.stages.push((stage, now.duration_since(self.last).as_millis()));
+        let rss = self.on.then(|| memory_mb("VmRSS:")).flatten().unwrap_or(0);
+        self.stages.push((stage, now.duration_since(self.last).as_millis(), rss));
         self.last = now;
     }
 
-    /// `timings: load 12 ms, markdown 40 ms, ...`, or nothing when off.
+    /// `timings: load 12 ms (30 MB), markdown 40 ms (35 MB), ...; peak memory 80 MB` (memory:
+    /// resident at the end of each stage), or nothing when off.
     pub fn line(&self) -> Option<String> {
-        let parts: Vec<String> = self.stages.iter().map(|(s, ms)| format!("{s} {ms} ms")).collect();
-        self.on.then(|| format!("timings: {}", parts.join(", ")))
+        let parts: Vec<String> = self.stages.iter().map(|(s, ms, mb)| format!("{s} {ms} ms ({mb} MB)")).collect();
+        let peak = memory_mb("VmHWM:").map(|mb| format!("; peak memory {mb} MB")).unwrap_or_default();
+        self.on.then(|| format!("timings: {}{peak}", parts.join(", ")))
     }
+}
+
+/// A memory figure of this process from /proc/self/status (Linux), in MB: `VmRSS:` resident
+/// now, `VmHWM:` peak.
+fn memory_mb(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 /// Runs `build` or `check`.
@@ -256,7 +277,11 @@ fn run_written(opts: &Options, mode: Mode) -> Result<(Report, Option<output::Wri
     diags.extend(warnings);
     let build_dir = config.build_dir.clone();
     let theme_dir = config.theme_dir.clone();
-    let a = analyse_timed(config, &mut diags, &mut timings, None)?;
+    let mut a = analyse_timed(config, &mut diags, &mut timings, None)?;
+    // A one-off run renders pages only from here on: what the analysis alone needed goes.
+    for r in &mut a.rendered {
+        r.release_analysis();
+    }
     let counts =
         format!("{} documents, {} controls, {} clauses", a.hb.documents.len(), a.hb.controls.len(), a.hb.clauses.len());
     let mut summary = String::new();
@@ -419,7 +444,8 @@ impl Session {
             return Err(Diagnostic::error("internal-error", build_dir, "no previous build"));
         };
         let theme = &kept.theme;
-        let site = site(a);
+        let targets = Targets::new(&a.hb);
+        let site = site(a, &targets);
         let everything = kept.build_date != a.hb.build_date;
         let dirty = |i: usize| {
             let d = &a.hb.documents[i];
@@ -473,7 +499,7 @@ impl Kept {
         let cited_by = (0..a.hb.documents.len()).map(|i| (a.hb.documents[i].path.clone(), cited_by(&a, i))).collect();
         let sourced = sourced(&a);
         let build_date = a.hb.build_date;
-        let docs = a.hb.documents.into_iter().zip(a.rendered).map(|(d, r)| (d.path, (d.source, r))).collect();
+        let docs = a.hb.documents.into_iter().zip(a.rendered).map(|(d, r)| (d.path, (d.sha256, r))).collect();
         Kept { reuse: Reuse { fingerprint: a.fingerprint, docs }, cited_by, sourced, build_date, theme }
     }
 }
@@ -487,7 +513,8 @@ fn write_pages_and_exports(
     out: &Output,
     jobs: Option<&[Job]>,
 ) -> Result<usize, Diagnostic> {
-    let site = site(a);
+    let targets = Targets::new(&a.hb);
+    let site = site(a, &targets);
     let (pages, exports) = rayon::join(
         || match jobs {
             Some(jobs) => site.write_jobs(theme, out, jobs, None),
@@ -503,9 +530,12 @@ fn write_pages_and_exports(
     Ok(pages? + exports?)
 }
 
-fn site(a: &Analysis) -> Site<'_> {
+/// The pages of an analysed handbook; `targets` (of `a.hb`) renders each document's Markdown
+/// again as its page is written.
+fn site<'a>(a: &'a Analysis, targets: &'a Targets<'a>) -> Site<'a> {
     Site {
         hb: &a.hb,
+        targets,
         rendered: &a.rendered,
         guidance: &a.guidance,
         backlinks: &a.backlinks,

@@ -11,7 +11,6 @@ use crate::model::*;
 use crate::yaml::{self, OneOrMany, Scalar};
 use rayon::prelude::*;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -487,9 +486,9 @@ fn load_document(config: &Config, rel: &str) -> (Option<Document>, Vec<Diagnosti
     if url != "index.html" && crate::urls::is_generated(&url) {
         ds.push(reserved_path(&file, rel, &url));
     }
-    let sha256 = hex(&Sha256::digest(source.as_bytes()));
+    let sha256 = crate::sources::sha256_hex(&source);
     let list = |v: Option<OneOrMany>| v.map(OneOrMany::into_strings).unwrap_or_default();
-    let doc = Document {
+    let mut doc = Document {
         id,
         title,
         doc_type,
@@ -510,6 +509,8 @@ fn load_document(config: &Config, rel: &str) -> (Option<Document>, Vec<Diagnosti
         body_start,
         source,
     };
+    // The body is read again when it is rendered: memory does not grow with the text.
+    doc.release_body();
     (Some(doc), ds)
 }
 
@@ -527,10 +528,6 @@ fn parse_front_matter(text: &str, file: &Path) -> Result<(FrontMatter, Vec<Diagn
             _ => d,
         },
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Duplicate document ids, and document ids that a control or clause already has.

@@ -75,6 +75,13 @@ pub struct Source<'s> {
     pub doc_path: Option<&'s str>,
 }
 
+impl<'s> Source<'s> {
+    /// A document's Markdown (`text` is its whole file, front matter included).
+    pub fn document(d: &'s crate::model::Document, text: &'s str) -> Source<'s> {
+        Source { file: &d.file, text, offset: d.body_start, page: &d.url, doc_path: Some(&d.path) }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Rendered {
     pub html: String,
@@ -86,8 +93,28 @@ pub struct Rendered {
     pub attachments: Vec<String>,
 }
 
+impl Rendered {
+    /// Drops what only the analysis needs (references, anchors to check, diagnostics), keeping
+    /// what pages show (headings, attachments).
+    pub fn release_analysis(&mut self) {
+        self.refs = Vec::new();
+        self.anchors = Vec::new();
+        self.diagnostics = Vec::new();
+    }
+}
+
 /// Renders Markdown to HTML, resolving references against `targets`.
 pub fn render(src: &Source, targets: &Targets) -> Rendered {
+    render_with(src, targets, true)
+}
+
+/// Everything [`render`] finds (headings, references, anchors to check, diagnostics) without
+/// the HTML: the analysis pass, whose HTML would only be dropped.
+pub fn scan(src: &Source, targets: &Targets) -> Rendered {
+    render_with(src, targets, false)
+}
+
+fn render_with(src: &Source, targets: &Targets, html: bool) -> Rendered {
     let markdown = &src.text[src.offset..];
     let root = root_of(src.page);
     let mut out = Rendered::default();
@@ -216,8 +243,10 @@ pub fn render(src: &Source, targets: &Targets) -> Rendered {
             e => events.push(e),
         }
     }
-    out.html.reserve(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
+    if html {
+        out.html.reserve(markdown.len() * 3 / 2);
+        pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
+    }
     out
 }
 

@@ -84,7 +84,7 @@ pub struct Document {
     /// The file as named in diagnostics.
     #[serde(skip)]
     pub file: PathBuf,
-    /// The whole source text.
+    /// The whole source text (only the front matter after [`Document::release_body`]).
     #[serde(skip)]
     pub source: String,
     /// Byte offset where the Markdown body starts (after the front matter).
@@ -93,8 +93,22 @@ pub struct Document {
 }
 
 impl Document {
+    /// The Markdown body; empty once [`Document::release_body`] has run.
     pub fn body(&self) -> &str {
-        &self.source[self.body_start..]
+        self.source.get(self.body_start..).unwrap_or_default()
+    }
+
+    /// Keeps only the front matter in memory: after the analysis pass, pages are rendered
+    /// from the file again (checked against `sha256`), so memory does not grow with the
+    /// body text.
+    pub fn release_body(&mut self) {
+        self.source.truncate(self.body_start);
+        self.source.shrink_to_fit();
+    }
+
+    /// Whether the body is still in memory.
+    pub fn has_body(&self) -> bool {
+        self.source.len() > self.body_start
     }
 }
 

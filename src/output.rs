@@ -273,7 +273,7 @@ impl Output {
         let path = self.dir.join(rel);
         let replace = match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_file() => {
-                if m.len() == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|old| old == bytes) {
+                if m.len() == bytes.len() as u64 && same_bytes(&path, bytes) {
                     return Ok(false);
                 }
                 self.mode == Mode::InPlace || shared(&m)
@@ -360,6 +360,22 @@ impl Drop for Output {
     fn drop(&mut self) {
         if !self.done && self.mode == Mode::Staged && !self.spare.exists() {
             let _ = std::fs::rename(&self.dir, &self.spare);
+        }
+    }
+}
+
+/// Whether the file holds exactly `bytes` (read in blocks, so a large page is never held twice).
+fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else { return false };
+    let mut block = [0u8; 64 * 1024];
+    let mut rest = bytes;
+    loop {
+        match file.read(&mut block) {
+            Ok(0) => return rest.is_empty(),
+            Ok(n) if n <= rest.len() && block[..n] == rest[..n] => rest = &rest[n..],
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            _ => return false,
         }
     }
 }

@@ -29,7 +29,10 @@ pub struct Link {
 /// Everything the pages are made from.
 pub struct Site<'a> {
     pub hb: &'a Handbook,
-    /// `rendered[i]` is `hb.documents[i]` as HTML.
+    /// Every link target, to render each document's Markdown again as its page is written.
+    pub targets: &'a crate::links::Targets<'a>,
+    /// `rendered[i]` is what the analysis found in `hb.documents[i]` (headings, references);
+    /// its HTML is made when the page is written.
     pub rendered: &'a [Rendered],
     /// Guidance HTML per control, in `hb.controls` order.
     pub guidance: &'a [String],
@@ -186,11 +189,19 @@ impl Site<'_> {
     fn document_page(&self, tera: &Tera, i: usize) -> Result<Page, Diagnostic> {
         let doc = &self.hb.documents[i];
         let rendered = &self.rendered[i];
-        let ctx = self.document_context(doc, rendered)?;
+        let html = self.document_html(i)?;
+        let ctx = self.document_context(doc, rendered, &html)?;
         self.page(tera, "document.html", &doc.url, &doc.title, ctx)
     }
 
-    fn document_context(&self, doc: &Document, rendered: &Rendered) -> Result<Context, Diagnostic> {
+    /// The document's Markdown as HTML, rendered now (and dropped with its page).
+    pub fn document_html(&self, i: usize) -> Result<String, Diagnostic> {
+        let doc = &self.hb.documents[i];
+        let text = crate::sources::document_text(doc, self.hb.config.max_source_size)?;
+        Ok(crate::markdown::render(&crate::markdown::Source::document(doc, &text), self.targets).html)
+    }
+
+    fn document_context(&self, doc: &Document, rendered: &Rendered, html: &str) -> Result<Context, Diagnostic> {
         #[derive(Serialize)]
         struct DocPage<'a> {
             doc: &'a Document,
@@ -209,7 +220,7 @@ impl Site<'_> {
         let review = ReviewStatus::of(doc.review, hb.build_date);
         let page = DocPage {
             doc,
-            html: &rendered.html,
+            html,
             toc: rendered.headings.iter().filter(|h| h.level == 2 || h.level == 3).collect(),
             owner: doc.owner.as_deref().and_then(|o| self.role_link(o)),
             approver: doc.approver.as_deref().and_then(|o| self.role_link(o)),
@@ -347,7 +358,8 @@ impl Site<'_> {
         let hb = self.hb;
         let mut ctx = Context::new();
         let home = hb.documents.iter().position(|d| d.url == "index.html");
-        ctx.insert("html", &home.map(|i| self.rendered[i].html.as_str()));
+        let html = home.map(|i| self.document_html(i)).transpose()?;
+        ctx.insert("html", &html);
         let mut everyone: Vec<&Document> = hb
             .documents
             .iter()

@@ -120,6 +120,29 @@ pub fn parse_size(s: &str) -> Option<u64> {
     n.checked_mul(factor)
 }
 
+/// The SHA-256 of a source text, as handbook.json lists it.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().flat_map(|b| [DIGITS[usize::from(b >> 4)] as char, DIGITS[usize::from(b & 15)] as char]).collect()
+}
+
+/// A document's whole text: from memory while the loader still holds it, otherwise read
+/// again, and refused (with a diagnostic) when the file changed since it was loaded, so every
+/// stage of a build sees the same text.
+pub fn document_text(doc: &crate::model::Document, limit: u64) -> Result<std::borrow::Cow<'_, str>, Diagnostic> {
+    if doc.has_body() {
+        return Ok(std::borrow::Cow::Borrowed(doc.source.as_str()));
+    }
+    let text = read_text(&doc.file, limit)?;
+    if sha256_hex(&text) != doc.sha256 {
+        return Err(Diagnostic::error("io-error", &doc.file, "the file changed while the build was running")
+            .hint("build again"));
+    }
+    Ok(std::borrow::Cow::Owned(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,7 +73,7 @@ pub fn handbook(v: &View) -> Vec<u8> {
         cited_by_soa: Vec<&'a str>,
     }
     fn ids(cites: &[crate::audit::Citation]) -> Vec<&str> {
-        cites.iter().map(|c| c.id.as_str()).collect()
+        cites.iter().map(|c| &*c.id).collect()
     }
     let back = v.backlinks;
     let root = Root {
@@ -98,7 +98,7 @@ pub fn handbook(v: &View) -> Vec<u8> {
             .iter()
             .map(|c| Clause {
                 clause: c,
-                provided_by: back.clause_providers(&c.id).into_iter().map(|c| c.id.as_str()).collect(),
+                provided_by: back.clause_providers(&c.id).into_iter().map(|c| &*c.id).collect(),
                 cited_by: ids(back.get(&crate::links::TargetKey::Clause(c.id.clone()))),
             })
             .collect(),

@@ -422,7 +422,7 @@ pub fn ssp(v: &View) -> Vec<u8> {
         let cites = v.backlinks.get(&crate::links::TargetKey::Clause(cl.id.clone()));
         if !cites.is_empty() {
             requirements.push(requirement("clause", &cl.id, clause_id(&cl.id), cites, None));
-            cited.extend(cites.iter().map(|c| c.id.as_str()));
+            cited.extend(cites.iter().map(|c| &*c.id));
         }
     }
     for c in &hb.controls {
@@ -433,7 +433,7 @@ pub fn ssp(v: &View) -> Vec<u8> {
             r["remarks"] = json!(j.trim());
         }
         requirements.push(r);
-        cited.extend(cites.iter().map(|c| c.id.as_str()));
+        cited.extend(cites.iter().map(|c| &*c.id));
     }
     let resources: Vec<Value> = hb
         .documents
