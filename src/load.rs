@@ -98,7 +98,16 @@ pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> 
         if handbook.config.includes(&doc.classification) {
             handbook.documents.push(doc);
         } else {
-            let attachments = crate::markdown::attachment_links(&doc.path, doc.body());
+            // The body was released after loading: read it again (checked against its sha256).
+            let attachments = match crate::sources::document_text(&doc, handbook.config.max_source_size) {
+                Ok(text) => {
+                    crate::markdown::attachment_links(&doc.path, text.get(doc.body_start..).unwrap_or_default())
+                }
+                Err(d) => {
+                    diags.push(d);
+                    Vec::new()
+                }
+            };
             handbook.excluded.push(ExcludedDocument {
                 id: doc.id,
                 path: doc.path,
