@@ -9,7 +9,8 @@ use crate::links::Targets;
 use crate::markdown::{self, Rendered, Source};
 use crate::model::Handbook;
 use crate::output::{self, Output};
-use crate::render::{Job, Site};
+use crate::render::{Job, OnPage, Site};
+use crate::search::Indexer;
 use crate::theme::Theme;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -460,7 +461,7 @@ impl Session {
             })
             .collect();
         let out = Output::in_place(build_dir)?;
-        let files = write_pages_and_exports(a, theme, &out, Some(&jobs))?;
+        let files = write_pages_and_exports(a, theme, &out, Some(&jobs))? + reindex(a, build_dir, &out)?;
         let now = sourced(a);
         for gone in kept.sourced.difference(&now) {
             if !crate::urls::generated_pages(&a.hb).contains(gone) {
@@ -515,10 +516,18 @@ fn write_pages_and_exports(
 ) -> Result<usize, Diagnostic> {
     let targets = Targets::new(&a.hb);
     let site = site(a, &targets);
+    // A full build feeds the search index each page as it is written.
+    let indexer = (jobs.is_none() && crate::search::enabled()).then(|| Indexer::new(&a.hb));
+    let index_page = |url: &str, html: &str| {
+        if let Some(ix) = &indexer {
+            ix.add(url, html);
+        }
+    };
+    let on_page: Option<OnPage> = indexer.as_ref().map(|_| &index_page as OnPage);
     let (pages, exports) = rayon::join(
         || match jobs {
             Some(jobs) => site.write_jobs(theme, out, jobs, None),
-            None => site.write(theme, out, None),
+            None => site.write(theme, out, on_page),
         },
         || -> Result<usize, Diagnostic> {
             let view = crate::export::View { hb: &a.hb, backlinks: &a.backlinks, soa: &a.soa, coverage: &a.coverage };
@@ -527,7 +536,31 @@ fn write_pages_and_exports(
             Ok(files.len())
         },
     );
-    Ok(pages? + exports?)
+    let mut files = pages? + exports?;
+    for (rel, bytes) in indexer.map(Indexer::finish).unwrap_or_default() {
+        out.put(&rel, &bytes)?;
+        files += 1;
+    }
+    Ok(files)
+}
+
+/// Rebuilds the search index from the pages in the live build dir, after a partial rebuild
+/// wrote the ones that changed (the index needs every page).
+fn reindex(a: &Analysis, build_dir: &std::path::Path, out: &Output) -> Result<usize, Diagnostic> {
+    if !crate::search::enabled() {
+        return Ok(0);
+    }
+    let ix = Indexer::new(&a.hb);
+    ix.urls().par_iter().for_each(|url| {
+        if let Ok(html) = std::fs::read_to_string(build_dir.join(url)) {
+            ix.add(url, &html);
+        }
+    });
+    let files = ix.finish();
+    for (rel, bytes) in &files {
+        out.put(rel, bytes)?;
+    }
+    Ok(files.len())
 }
 
 /// The pages of an analysed handbook; `targets` (of `a.hb`) renders each document's Markdown

@@ -25,6 +25,7 @@ pub mod output;
 pub mod render;
 pub mod risk;
 pub mod serve;
+pub mod search;
 pub mod sources;
 pub mod theme;
 pub mod urls;

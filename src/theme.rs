@@ -29,6 +29,7 @@ pub const DEFAULT: &[(&str, &[u8])] = embed!(
     "404.html",
     "assets/style.css",
     "assets/ismsbook.js",
+    "search/search.js",
 );
 
 /// One theme file and where it came from (for error messages).
@@ -38,7 +39,8 @@ pub struct ThemeFile {
     pub origin: PathBuf,
 }
 
-/// The effective theme: templates (`*.html` at the top) and assets (everything under `assets/`).
+/// The effective theme: templates (`*.html` at the top) and assets (everything under `assets/`,
+/// and the search script under `search/`), copied to the build dir under the same names.
 pub struct Theme {
     pub templates: Vec<ThemeFile>,
     pub assets: Vec<ThemeFile>,
@@ -83,7 +85,8 @@ impl Theme {
                 }
             }
         }
-        let (assets, templates) = files.into_iter().partition(|f| f.name.starts_with("assets/"));
+        let (assets, templates) =
+            files.into_iter().partition(|f| f.name.starts_with("assets/") || f.name.starts_with("search/"));
         Ok(Theme { templates, assets })
     }
 }

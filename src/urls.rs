@@ -167,6 +167,11 @@ pub fn document_url(rel: &str) -> String {
     format!("{}.html", segments.join("/"))
 }
 
+/// A file of the search index or its script: `search/<rel>`.
+pub fn search_file(rel: &str) -> String {
+    format!("search/{rel}")
+}
+
 /// A copied source file (an attachment): its src-relative path, each segment made safe.
 pub fn asset_url(rel: &str) -> String {
     rel.split('/').map(segment).collect::<Vec<_>>().join("/")

@@ -1,0 +1,245 @@
+//! Text into index terms: the one definition of a "word" that the index (here) and the query
+//! side (`themes/default/search/search.js`, which mirrors these rules) share.
+//!
+//! - Unicode-aware: a word is a run of letters and digits (any script), lowercased, with
+//!   accents removed (NFD, combining marks dropped), so `Politique` and `politique`, `café`
+//!   and `cafe` are one term.
+//! - Ids stay whole: letters/digits joined by `.` or `-` with at least one digit in the run
+//!   (`A.5.15`, `DOC-00042`, `R-002`, `6.1.2`) are one term; `e-mail` is two words.
+//! - Chinese, Japanese and Korean have no spaces: a run of CJK characters becomes its
+//!   character bigrams (a lone character stays a unigram).
+//! - A light English stemmer folds plurals and -ing/-ed/-e endings (`policies` -> `policy`,
+//!   `encrypted` -> `encrypt`, `logging` -> `log`); words with digits and CJK are not stemmed.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Whether `c` is written without spaces between words (Han, kana, Hangul).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x31F0..=0x31FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF
+        | 0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF | 0x20000..=0x2A6DF)
+}
+
+/// Lowercases and removes accents; Hangul syllables are kept composed.
+pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else if (0xAC00..=0xD7AF).contains(&(c as u32)) {
+            out.push(c);
+        } else {
+            for d in std::iter::once(c).nfd().filter(|d| !is_combining_mark(*d)) {
+                out.extend(d.to_lowercase());
+            }
+        }
+    }
+    out
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() && !is_cjk(c)
+}
+
+/// Calls `emit` with every term of `text` (already folded by [`fold`]), in order. Words are
+/// stemmed; ids and CJK bigrams are emitted as they are.
+pub fn terms(folded: &str, mut emit: impl FnMut(&str)) {
+    if folded.is_ascii() {
+        return ascii_terms(folded, emit);
+    }
+    let chars: Vec<(usize, char)> = folded.char_indices().collect();
+    let mut i = 0;
+    let mut stemmed = String::new();
+    while i < chars.len() {
+        let c = chars[i].1;
+        if is_cjk(c) {
+            let start = i;
+            while i < chars.len() && is_cjk(chars[i].1) {
+                i += 1;
+            }
+            let byte = |k: usize| chars.get(k).map_or(folded.len(), |x| x.0);
+            if i - start == 1 {
+                emit(&folded[byte(start)..byte(i)]);
+            }
+            for k in start..i.saturating_sub(1) {
+                emit(&folded[byte(k)..byte(k + 2)]);
+            }
+            continue;
+        }
+        if !is_word(c) {
+            i += 1;
+            continue;
+        }
+        // A run of word characters, possibly joined by `.`/`-` into an id.
+        let start = i;
+        let mut end = i;
+        let mut has_digit = false;
+        let mut joined = false;
+        loop {
+            while end < chars.len() && is_word(chars[end].1) {
+                has_digit |= chars[end].1.is_numeric();
+                end += 1;
+            }
+            if end + 1 < chars.len() && matches!(chars[end].1, '.' | '-') && is_word(chars[end + 1].1) {
+                joined = true;
+                end += 1;
+                continue;
+            }
+            break;
+        }
+        let byte = |k: usize| chars.get(k).map_or(folded.len(), |x| x.0);
+        emit_run(&folded[byte(start)..byte(end)], joined && has_digit, &mut stemmed, &mut emit);
+        i = end;
+    }
+}
+
+/// [`terms`] for ASCII text (the common case), byte by byte.
+fn ascii_terms(folded: &str, mut emit: impl FnMut(&str)) {
+    let b = folded.as_bytes();
+    let mut stemmed = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let (start, mut end, mut has_digit, mut joined) = (i, i, false, false);
+        loop {
+            while end < b.len() && b[end].is_ascii_alphanumeric() {
+                has_digit |= b[end].is_ascii_digit();
+                end += 1;
+            }
+            if end + 1 < b.len() && matches!(b[end], b'.' | b'-') && b[end + 1].is_ascii_alphanumeric() {
+                joined = true;
+                end += 1;
+                continue;
+            }
+            break;
+        }
+        emit_run(&folded[start..end], joined && has_digit, &mut stemmed, &mut emit);
+        i = end;
+    }
+}
+
+/// A run of words joined by `.`/`-`: one id term, or each word stemmed.
+fn emit_run(run: &str, id: bool, stemmed: &mut String, emit: &mut impl FnMut(&str)) {
+    if id {
+        return emit(run);
+    }
+    for w in run.split(['.', '-']).filter(|w| !w.is_empty()) {
+        if w.len() < 4 {
+            emit(w);
+            continue;
+        }
+        stemmed.clear();
+        stemmed.push_str(w);
+        stem(stemmed);
+        emit(stemmed);
+    }
+}
+
+/// All terms of `text`, folded and stemmed (allocating; for tests and small texts).
+pub fn tokenize(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    terms(&fold(text), |t| out.push(t.to_string()));
+    out
+}
+
+/// The light English stemmer, in place. Only lowercase alphabetic ASCII words of four letters
+/// or more are touched.
+pub fn stem(w: &mut String) {
+    if w.len() < 4 || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+        return;
+    }
+    // Plurals.
+    if w.ends_with("sses") {
+        w.truncate(w.len() - 2);
+    } else if w.ends_with("ies") && w.len() > 4 {
+        w.truncate(w.len() - 3);
+        w.push('y');
+    } else if w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
+        w.pop();
+    }
+    // -ing, -ed, with a doubled final consonant undone (logging -> log).
+    for suffix in ["ing", "ed"] {
+        if w.ends_with(suffix) && !w.ends_with("eed") {
+            let rest = &w[..w.len() - suffix.len()];
+            if rest.len() >= 3 && rest.bytes().any(|b| b"aeiouy".contains(&b)) {
+                w.truncate(rest.len());
+                let b = w.as_bytes();
+                let n = b.len();
+                if n >= 2 && b[n - 1] == b[n - 2] && !b"aeioulsz".contains(&b[n - 1]) {
+                    w.pop();
+                }
+                return;
+            }
+        }
+    }
+    if w.ends_with('e') && w.len() > 4 {
+        w.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(w: &str) -> String {
+        let mut x = w.to_string();
+        stem(&mut x);
+        x
+    }
+
+    #[test]
+    fn words_are_folded_and_stemmed() {
+        assert_eq!(tokenize("Passwords MUST be changed!"), ["password", "must", "be", "chang"]);
+        assert_eq!(tokenize("Café Politique RÉSUMÉ"), ["cafe", "politiqu", "resum"]);
+        assert_eq!(tokenize("e-mail and front-end"), ["e", "mail", "and", "front", "end"]);
+    }
+
+    #[test]
+    fn ids_stay_whole() {
+        assert_eq!(tokenize("See A.5.15."), ["see", "a.5.15"]);
+        assert_eq!(tokenize("DOC-00042, R-002 and clause 6.1.2"), ["doc-00042", "r-002", "and", "claus", "6.1.2"]);
+        assert_eq!(tokenize("ISO/IEC 27001:2022"), ["iso", "iec", "27001", "2022"]);
+    }
+
+    #[test]
+    fn cjk_text_becomes_bigrams() {
+        assert_eq!(tokenize("情報セキュリティ"), ["情報", "報セ", "セキ", "キュ", "ュリ", "リテ", "ティ"]);
+        assert_eq!(tokenize("日 本"), ["日", "本"]);
+        assert_eq!(tokenize("보안 정책"), ["보안", "정책"]);
+        assert_eq!(tokenize("Policy規程"), ["policy", "規程"]);
+    }
+
+    #[test]
+    fn stemmer_folds_common_endings() {
+        for (w, want) in [
+            ("policies", "policy"),
+            ("policy", "policy"),
+            ("controls", "control"),
+            ("access", "access"),
+            ("status", "status"),
+            ("analysis", "analysis"),
+            ("addresses", "address"),
+            ("encrypted", "encrypt"),
+            ("encrypting", "encrypt"),
+            ("logging", "log"),
+            ("installed", "install"),
+            ("training", "train"),
+            ("change", "chang"),
+            ("changes", "chang"),
+            ("changing", "chang"),
+            ("need", "need"),
+            ("using", "using"),
+            ("laptops", "laptop"),
+            ("user", "user"),
+        ] {
+            assert_eq!(s(w), want, "stem({w})");
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Search end to end: the sample is built, opened in a real headless Chromium from file:// and
+//! over HTTP under a sub-path, and queries are typed into the header field. Also: an excluded
+//! document leaves no trace under search/, and the index is reproducible.
+
+mod common;
+use common::browser::Browser;
+use common::*;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+/// Types `q` into the header field of the open page and returns the href of every result
+/// shown, once the results for exactly `q` are on screen.
+fn type_query(b: &Browser, q: &str) -> Vec<String> {
+    b.js("const i = document.getElementById('search'); i.value = ''; i.focus(); return true");
+    b.type_into("#search", q);
+    let shown = format!(
+        "document.getElementById('search-results').getAttribute('data-query') === {} && !document.getElementById('search-results').hidden",
+        serde_json::to_string(q).unwrap()
+    );
+    assert!(b.wait_for(&shown, 5000), "no results shown for {q:?}");
+    let hrefs =
+        b.js("return [...document.querySelectorAll('#search-results .search-hit a')].map(a => a.getAttribute('href'))");
+    hrefs.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// The page (build-dir-relative, with #anchor) a result href points to.
+fn page_of(href: &str, site: &str) -> String {
+    href.strip_prefix(site).unwrap_or(href).to_string()
+}
+
+/// The queries every delivery must answer, and the page each must put first.
+fn check_queries(b: &Browser, site: &str) {
+    for (q, want) in [
+        ("password", "guidelines/passwords-and-mfa.html"),
+        ("passw", "guidelines/passwords-and-mfa.html"),
+        ("pasword", "guidelines/passwords-and-mfa.html"),
+        ("A.5.15", "controls/A.5.15.html"),
+        ("a.5.15", "controls/A.5.15.html"),
+        ("5.15", "controls/A.5.15.html"),
+        ("A.9.2.3", "controls/A.8.2.html"),
+        ("POL-AC", "policies/access-control.html"),
+        ("backup restore", "procedures/backup-restore-test.html"),
+    ] {
+        let hits = type_query(b, q);
+        let first = hits.first().map(|h| page_of(h, site)).unwrap_or_default();
+        assert_eq!(first, want, "first result for {q:?}; all: {hits:?}");
+    }
+}
+
+fn sample_site(name: &str) -> (PathBuf, PathBuf) {
+    let tmp = temp_dir(name);
+    let out = tmp.join("sub").join("path");
+    let o = build_sample(&out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (tmp, out)
+}
+
+#[test]
+fn search_from_disk_answers_words_prefixes_typos_and_ids() {
+    let (_tmp, out) = sample_site("search-file");
+    let Some(b) = Browser::try_new(1280, 900) else { return };
+    let site = format!("file://{}/", out.display());
+    b.goto(&format!("{site}policies/backup.html"));
+    check_queries(&b, &site);
+
+    // Results show a type badge, a breadcrumb, the classification and a highlighted snippet.
+    type_query(&b, "password manager");
+    let first = "#search-results .search-hit";
+    assert_eq!(b.js(&format!("return document.querySelector('{first} .search-badge').textContent")), "guideline");
+    assert!(b.text(&format!("{first} .search-crumb")).contains('›'), "breadcrumb document › section");
+    assert_eq!(b.js("return document.querySelector('#search-results .search-hit .search-cls').textContent"), "public");
+    let marks = b.js("return [...document.querySelectorAll('#search-results .search-hit:first-child mark')].map(m => m.textContent.toLowerCase())");
+    assert!(marks.as_array().unwrap().iter().any(|m| m == "password"), "{marks}");
+
+    // Accents and case do not matter; every word must match.
+    assert_eq!(page_of(&type_query(&b, "PÁSSWORDS")[0], &site), "guidelines/passwords-and-mfa.html");
+    assert!(type_query(&b, "password zebracorn").is_empty(), "AND: an unknown word empties the list");
+
+    // Filters by type and theme.
+    type_query(&b, "access");
+    b.js("const s = document.querySelector('[data-search-filter=kind]'); s.value = 'control'; s.dispatchEvent(new Event('change', {bubbles: true})); return 1");
+    assert!(b.wait_for(
+        "[...document.querySelectorAll('#search-results .search-badge')].every(e => e.textContent === 'control')",
+        3000
+    ));
+    b.js("const s = document.querySelector('[data-search-filter=theme]'); s.value = 'people'; s.dispatchEvent(new Event('change', {bubbles: true})); return 1");
+    assert!(b.wait_for("document.querySelectorAll('#search-results .search-hit').length > 0", 3000));
+    let ids = b.js("return [...document.querySelectorAll('#search-results .search-hit a')].map(a => a.getAttribute('href').split('/').pop())");
+    for id in ids.as_array().unwrap() {
+        assert!(id.as_str().unwrap().starts_with("A.6."), "people controls are A.6.x: {ids}");
+    }
+}
+
+#[test]
+fn keyboard_and_linkable_results() {
+    let (_tmp, out) = sample_site("search-keys");
+    let Some(b) = Browser::try_new(1280, 900) else { return };
+    let site = format!("file://{}/", out.display());
+    // ?q= on any page opens the results.
+    b.goto(&format!("{site}soa.html?q=incident+response"));
+    assert!(
+        b.wait_for("document.querySelectorAll('#search-results .search-hit').length > 0", 5000),
+        "?q= shows results"
+    );
+    assert_eq!(b.js("return document.getElementById('search').value"), "incident response");
+    assert!(!b.js("return document.getElementById('search-results').hidden").as_bool().unwrap());
+    // Escape closes.
+    b.key("#search", fantoccini::key::Key::Escape);
+    assert!(b.wait_for("document.getElementById('search-results').hidden", 2000), "Escape closes the results");
+    // `/` focuses the field from anywhere on the page.
+    b.js("document.activeElement.blur(); return 1");
+    b.type_into("body", "/");
+    assert!(b.wait_for("document.activeElement === document.getElementById('search')", 2000), "/ focuses search");
+    // Typing keeps the query in the address (linkable); arrows move, Enter opens.
+    let hits = type_query(&b, "A.5.15");
+    assert!(b.current_url().contains("q=A.5.15"), "{}", b.current_url());
+    b.key("#search", fantoccini::key::Key::Down);
+    b.key("#search", fantoccini::key::Key::Down);
+    assert!(b.wait_for(
+        "document.querySelector('#search-results .search-hit:nth-child(2)').classList.contains('active')",
+        2000
+    ));
+    b.key("#search", fantoccini::key::Key::Enter);
+    let second = hits[1].clone();
+    assert!(
+        b.wait_for(&format!("location.href === {}", serde_json::to_string(&second).unwrap()), 5000),
+        "Enter opens {second}"
+    );
+}
+
+/// Serves `dir` at http://127.0.0.1:PORT/ until the test ends (one thread, one request per
+/// connection), so the site can be opened under a sub-path.
+fn serve(dir: PathBuf) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut line = String::new();
+            if BufReader::new(&stream).read_line(&mut line).is_err() {
+                continue;
+            }
+            let path =
+                line.split_whitespace().nth(1).unwrap_or("/").split(['?', '#']).next().unwrap_or("/").to_string();
+            let file = dir.join(path.trim_start_matches('/'));
+            let ok = !path.contains("..") && file.is_file();
+            let body = if ok { std::fs::read(&file).unwrap_or_default() } else { b"not found".to_vec() };
+            let kind = match file.extension().and_then(|e| e.to_str()) {
+                Some("html") => "text/html; charset=utf-8",
+                Some("js") => "text/javascript; charset=utf-8",
+                Some("css") => "text/css",
+                _ => "application/octet-stream",
+            };
+            let status = if ok { "200 OK" } else { "404 Not Found" };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(&body));
+        }
+    });
+    port
+}
+
+#[test]
+fn search_over_http_under_a_sub_path() {
+    let (tmp, _out) = sample_site("search-http");
+    let port = serve(tmp.clone());
+    let Some(b) = Browser::try_new(1280, 900) else { return };
+    let site = format!("http://127.0.0.1:{port}/sub/path/");
+    b.goto(&format!("{site}controls/A.8.2.html"));
+    check_queries(&b, &site);
+    // Index files were loaded from under the sub-path.
+    let srcs = b
+        .js("return [...document.querySelectorAll('script[src]')].map(s => s.src).filter(s => s.includes('/search/'))");
+    assert!(
+        srcs.as_array().unwrap().iter().all(|s| s.as_str().unwrap().starts_with(&format!("{site}search/"))),
+        "{srcs}"
+    );
+}
+
+/// Every file under `dir/search/`, as text.
+fn search_files(dir: &Path) -> Vec<(PathBuf, String)> {
+    walkdir::WalkDir::new(dir.join("search"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().to_path_buf(), String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned()))
+        .collect()
+}
+
+#[test]
+fn an_excluded_document_leaves_no_trace_in_the_index() {
+    let tmp = temp_dir("search-canary");
+    copy_tree(&repo().join("tests/fixtures/_common"), &tmp);
+    std::fs::create_dir_all(tmp.join("secret")).unwrap();
+    std::fs::write(
+        tmp.join("secret/merger.md"),
+        "---\nid: DOC-CANARY\ntitle: Project Quokkafalcon Plan\ntype: record\nclassification: confidential\n---\n\n\
+         # Project Quokkafalcon Plan\n\n## Zanzibarite terms\n\nThe zanzibarite price is secret.\n",
+    )
+    .unwrap();
+    let traces = ["quokkafalcon", "zanzibarit", "doc-canary", "secret/merger", "merger.html"];
+    let found = |dir: &Path| -> Vec<String> {
+        let mut hits = Vec::new();
+        for (path, text) in search_files(dir) {
+            let lower = text.to_lowercase();
+            for t in traces.iter().filter(|t| lower.contains(*t)) {
+                hits.push(format!("{t} in {}", path.display()));
+            }
+        }
+        hits
+    };
+    // Built at confidential, the document is indexed (the check below can fail)...
+    let out = temp_dir("search-canary-out");
+    let (all, internal) = (out.join("all"), out.join("internal"));
+    let o = ismsbook(&tmp, &["build", "--classification", "confidential", "-d", all.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(found(&all).len() >= traces.len(), "{:?}", found(&all));
+    // ...built at internal, nothing of it is left under search/.
+    let o = ismsbook(&tmp, &["build", "--classification", "internal", "-d", internal.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(internal.join("search/index.js").is_file());
+    assert_eq!(found(&internal), Vec::<String>::new());
+}
+
+#[test]
+fn the_index_is_reproducible() {
+    let tmp = temp_dir("search-repro");
+    let (a, b) = (tmp.join("a"), tmp.join("b"));
+    assert!(build_sample(&a, &[]).status.success());
+    assert!(build_sample(&b, &[]).status.success());
+    let (fa, fb) = (search_files(&a), search_files(&b));
+    assert!(fa.len() > 10);
+    assert_eq!(fa.len(), fb.len());
+    for ((pa, ta), (pb, tb)) in fa.iter().zip(&fb) {
+        assert_eq!(pa.strip_prefix(&a).unwrap(), pb.strip_prefix(&b).unwrap());
+        assert!(ta == tb, "{} differs between two builds", pa.display());
+    }
+}

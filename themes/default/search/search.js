@@ -1,0 +1,476 @@
+// ismsbook search: the header field (#search), results in #search-results, ?q= on any page.
+// The index lives next to this file (search/index.js, t/, v/, c/) and is loaded piece by piece
+// with <script> tags, so it works from file:// (no fetch) and under any sub-path. The word
+// rules mirror src/search/tokenize.rs; ranking: exact id, then score (title > heading > body,
+// tf and length normalised at build time) weighted by rarity (idf).
+(function () {
+  "use strict";
+  var S = (window.ISMSBOOK_SEARCH = window.ISMSBOOK_SEARCH || {});
+  var me = document.currentScript;
+  var base = me && me.src ? me.src.replace(/[^/]*$/, "") : (document.body.getAttribute("data-root") || "") + "search/";
+  var siteRoot = base.replace(/search\/$/, "");
+  var PAGE = 10;
+  var manifest = null;
+  var data = { index: {}, shard: {}, vocab: {}, chunk: {} };
+  var waiting = {};
+
+  // ---- loading -----------------------------------------------------------------------
+  function receive(kind) {
+    return function (n, value) {
+      data[kind][n] = value;
+      var key = kind + n;
+      (waiting[key] || []).forEach(function (f) { f(value); });
+      delete waiting[key];
+    };
+  }
+  S.index = receive("index");
+  S.shard = receive("shard");
+  S.vocab = receive("vocab");
+  S.chunk = receive("chunk");
+  var started = {};
+  function load(kind, n, rel) {
+    if (n in data[kind]) { return Promise.resolve(data[kind][n]); }
+    return new Promise(function (resolve) {
+      var key = kind + n;
+      (waiting[key] = waiting[key] || []).push(resolve);
+      if (started[key]) { return; }
+      started[key] = true;
+      var s = document.createElement("script");
+      s.src = base + rel;
+      s.async = true;
+      s.onerror = function () { receive(kind)(n, null); };
+      document.head.appendChild(s);
+    });
+  }
+  function loadManifest() {
+    return load("index", 0, "index.js").then(function (m) {
+      if (m && !manifest) {
+        manifest = m;
+        // Page of each section, from the per-page section counts.
+        var counts = decodeNumbers(m.counts);
+        m.pageOf = new Uint32Array(m.sections);
+        var sec = 0;
+        counts.forEach(function (c, p) { for (var i = 0; i < c; i++) { m.pageOf[sec++] = p; } });
+      }
+      return manifest;
+    });
+  }
+
+  // ---- numbers and posting lists (src/search/shard.rs) -------------------------------
+  var DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+  var VALUE = {};
+  for (var d = 0; d < 64; d++) { VALUE[DIGITS[d]] = d; }
+  function decodeNumbers(s) {
+    var out = [], v = 0, shift = 0;
+    for (var i = 0; i < s.length; i++) {
+      var x = VALUE[s[i]];
+      v += (x & 31) * Math.pow(2, shift);
+      shift += 5;
+      if (x < 32) { out.push(v); v = 0; shift = 0; }
+    }
+    return out;
+  }
+  // A posting list: one digit for a gap of 1-3 and a body score, else 48, gap, score.
+  function decodePostings(s) {
+    var map = new Map(), i = 0, next = 0;
+    while (i < s.length) {
+      var d = VALUE[s[i++]], gap, score;
+      if (d < 48) { gap = (d >> 4) + 1; score = d & 15; }
+      else {
+        var v = 0, shift = 0, x;
+        do { x = VALUE[s[i++]]; v += (x & 31) * Math.pow(2, shift); shift += 5; } while (x >= 32 && i < s.length);
+        gap = v;
+        score = VALUE[s[i++]];
+      }
+      next += gap;
+      map.set(next - 1, score);
+    }
+    return map;
+  }
+
+  // ---- words (src/search/tokenize.rs) ------------------------------------------------
+  function isCjk(c) {
+    var x = c.codePointAt(0);
+    return (x >= 0x3040 && x <= 0x30ff) || (x >= 0x31f0 && x <= 0x31ff) || (x >= 0x3400 && x <= 0x4dbf) ||
+      (x >= 0x4e00 && x <= 0x9fff) || (x >= 0xf900 && x <= 0xfaff) || (x >= 0x1100 && x <= 0x11ff) ||
+      (x >= 0x3130 && x <= 0x318f) || (x >= 0xac00 && x <= 0xd7af) || (x >= 0x20000 && x <= 0x2a6df);
+  }
+  function fold(s) {
+    var out = "";
+    for (var c of s) {
+      var x = c.codePointAt(0);
+      if (x < 128) { out += c.toLowerCase(); }
+      else if (x >= 0xac00 && x <= 0xd7af) { out += c; }
+      else { out += c.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase(); }
+    }
+    return out;
+  }
+  var WORD = /[\p{Alphabetic}\p{N}]/u, DIGIT = /\p{N}/u;
+  function isWord(c) { return WORD.test(c) && !isCjk(c); }
+  function stem(w) {
+    if (w.length < 4 || !/^[a-z]+$/.test(w)) { return w; }
+    if (/sses$/.test(w)) { w = w.slice(0, -2); }
+    else if (/ies$/.test(w) && w.length > 4) { w = w.slice(0, -3) + "y"; }
+    else if (/s$/.test(w) && !/(ss|us|is)$/.test(w)) { w = w.slice(0, -1); }
+    var suffixes = ["ing", "ed"];
+    for (var k = 0; k < suffixes.length; k++) {
+      var suf = suffixes[k];
+      if (w.endsWith(suf) && !w.endsWith("eed")) {
+        var rest = w.slice(0, -suf.length);
+        if (rest.length >= 3 && /[aeiouy]/.test(rest)) {
+          var n = rest.length;
+          if (n >= 2 && rest[n - 1] === rest[n - 2] && "aeioulsz".indexOf(rest[n - 1]) < 0) { rest = rest.slice(0, -1); }
+          return rest;
+        }
+      }
+    }
+    if (w.endsWith("e") && w.length > 4) { w = w.slice(0, -1); }
+    return w;
+  }
+  // Terms of folded text: {t: term, raw: the word before stemming}.
+  function terms(folded) {
+    var ch = Array.from(folded), out = [], i = 0;
+    while (i < ch.length) {
+      if (isCjk(ch[i])) {
+        var s = i;
+        while (i < ch.length && isCjk(ch[i])) { i++; }
+        if (i - s === 1) { out.push({ t: ch[s], raw: ch[s] }); }
+        for (var k = s; k < i - 1; k++) { out.push({ t: ch[k] + ch[k + 1], raw: ch[k] + ch[k + 1] }); }
+        continue;
+      }
+      if (!isWord(ch[i])) { i++; continue; }
+      var start = i, end = i, digit = false, joined = false;
+      for (;;) {
+        while (end < ch.length && isWord(ch[end])) { digit = digit || DIGIT.test(ch[end]); end++; }
+        if (end + 1 < ch.length && (ch[end] === "." || ch[end] === "-") && isWord(ch[end + 1])) { joined = true; end++; continue; }
+        break;
+      }
+      var run = ch.slice(start, end).join("");
+      if (joined && digit) { out.push({ t: run, raw: run }); }
+      else { run.split(/[.-]/).filter(Boolean).forEach(function (w) { out.push({ t: stem(w), raw: w }); }); }
+      i = end;
+    }
+    return out;
+  }
+
+  // ---- shards --------------------------------------------------------------------------
+  function chars(s) { return Array.from(s); }
+  function shardOf(term) {
+    var c = chars(term);
+    for (var l = c.length; l > 0; l--) {
+      var k = c.slice(0, l).join("");
+      if (k in manifest.shards) { return manifest.shards[k]; }
+    }
+    return -1;
+  }
+  // Shards that may hold terms starting with `p` (at most a few).
+  function shardsFor(p) {
+    var out = [], own = shardOf(p);
+    if (own >= 0) { out.push(own); }
+    if (chars(p).length >= 2) {
+      var deeper = Object.keys(manifest.shards).filter(function (k) { return k.length > p.length && k.startsWith(p); });
+      if (deeper.length <= 6) { deeper.forEach(function (k) { out.push(manifest.shards[k]); }); }
+    }
+    return out;
+  }
+  function loadShards(ns) {
+    return Promise.all(ns.filter(function (n) { return n >= 0; }).map(function (n) { return load("shard", n, "t/" + n + ".js"); }));
+  }
+  var decoded = {};
+  function postings(term) {
+    var n = shardOf(term);
+    var sh = n >= 0 ? data.shard[n] : null;
+    if (!sh || !(term in sh)) { return null; }
+    return decoded[term] || (decoded[term] = decodePostings(sh[term]));
+  }
+  // Damerau distance at most one.
+  function oneEdit(a, b) {
+    if (a === b) { return true; }
+    var la = a.length, lb = b.length;
+    if (Math.abs(la - lb) > 1) { return false; }
+    var i = 0;
+    while (i < la && i < lb && a[i] === b[i]) { i++; }
+    if (la === lb) {
+      return a.slice(i + 1) === b.slice(i + 1) ||
+        (a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2));
+    }
+    return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+  }
+  var ENDINGS = ["ing", "ed", "es", "s", "e", "ies"];
+  // Whether `raw` (a word being typed) is `term` plus the start of an ending (train|i -> training).
+  function typedEnding(raw, term) {
+    if (!raw.startsWith(term.replace(/y$/, ""))) { return false; }
+    var tail = raw.slice(term.replace(/y$/, "").length);
+    return tail.length > 0 && ENDINGS.some(function (e) { return e.startsWith(tail); });
+  }
+
+  // ---- a query -------------------------------------------------------------------------
+  // Clauses (all must match): {alts: [{term, weight}], id: "#..."} per word.
+  function parse(q) {
+    var clauses = [];
+    var pieces = q.split(/\s+/).filter(Boolean);
+    var open = !/\s$/.test(q);
+    pieces.forEach(function (piece, pi) {
+      var f = fold(piece);
+      var id = "#" + f.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+      var ts = terms(f);
+      ts.forEach(function (w, wi) {
+        clauses.push({ w: w, id: id, prefix: open && pi === pieces.length - 1 && wi === ts.length - 1 });
+      });
+    });
+    return clauses;
+  }
+  function resolve(clauses) {
+    var need = [];
+    clauses.forEach(function (c) {
+      need.push(shardOf(c.w.t), shardOf(c.id));
+      if (c.prefix && chars(c.w.raw).length >= 2) { need = need.concat(shardsFor(c.w.t), shardsFor(c.w.raw)); }
+    });
+    return loadShards(need).then(function () {
+      var typos = [];
+      clauses.forEach(function (c) {
+        c.alts = [];
+        var seen = {};
+        function add(term, weight) {
+          if (seen[term]) { return; }
+          var p = postings(term);
+          if (p) { seen[term] = 1; c.alts.push({ term: term, weight: weight, p: p }); }
+        }
+        add(c.w.t, 1);
+        add(c.id, 1);
+        if (c.prefix && chars(c.w.raw).length >= 2) {
+          var ns = shardsFor(c.w.t).concat(shardsFor(c.w.raw));
+          ns.forEach(function (n) {
+            var sh = data.shard[n] || {};
+            Object.keys(sh).forEach(function (t) {
+              if (t.startsWith(c.w.t) || t.startsWith(c.w.raw)) { add(t, 0.9); }
+              else if (typedEnding(c.w.raw, t)) { add(t, 1); }
+            });
+          });
+        }
+        var words = c.alts.filter(function (a) { return a.term[0] !== "#"; });
+        if (!words.length && /^\p{L}{5,}$/u.test(c.w.raw)) { typos.push(c); }
+      });
+      return Promise.all(typos.map(function (c) {
+        var first = chars(c.w.t)[0];
+        var n = manifest.vocab[first];
+        return (n === undefined ? Promise.resolve([]) : load("vocab", n, "v/" + n + ".js")).then(function (words) {
+          var near = (words || []).filter(function (t) { return oneEdit(t, c.w.t) || oneEdit(t, c.w.raw); });
+          return loadShards(near.map(shardOf)).then(function () {
+            near.forEach(function (t) { var p = postings(t); if (p) { c.alts.push({ term: t, weight: 0.5, p: p }); } });
+          });
+        });
+      }));
+    }).then(function () { return clauses; });
+  }
+  function rank(clauses) {
+    if (!clauses.length) { return []; }
+    var N = manifest.sections, acc = null;
+    clauses.forEach(function (c) {
+      var best = new Map();
+      c.alts.forEach(function (a) {
+        var df = a.p.size, idf = Math.log(1 + (N - df + 0.5) / (df + 0.5));
+        a.p.forEach(function (score, sec) {
+          var tier = a.term[0] === "#" ? score : 0;
+          var v = tier ? 1000 : idf * score * a.weight;
+          var b = best.get(sec);
+          if (!b) { best.set(sec, { v: v, tier: tier }); }
+          else { b.v = Math.max(b.v, v); b.tier = Math.max(b.tier, tier); }
+        });
+      });
+      if (acc === null) { acc = best; return; }
+      var next = new Map();
+      acc.forEach(function (r, sec) {
+        var b = best.get(sec);
+        if (b) { next.set(sec, { v: r.v + b.v, tier: Math.max(r.tier, b.tier) }); }
+      });
+      acc = next;
+    });
+    var out = [];
+    acc.forEach(function (r, sec) { out.push({ sec: sec, v: r.v, tier: r.tier }); });
+    out.sort(function (a, b) { return b.tier - a.tier || b.v - a.v || a.sec - b.sec; });
+    return out;
+  }
+  // Runs a query: the ranked sections, with the terms that matched (for highlighting).
+  function search(q) {
+    return loadManifest().then(function (m) {
+      if (!m) { return { hits: [], terms: [] }; }
+      return resolve(parse(q)).then(function (clauses) {
+        var matched = [];
+        clauses.forEach(function (c) { c.alts.forEach(function (a) { if (a.term[0] !== "#") { matched.push(a.term); } }); });
+        return { hits: rank(clauses), terms: matched, clauses: clauses };
+      });
+    });
+  }
+  function section(sec) {
+    var n = Math.floor(sec / manifest.chunk);
+    return load("chunk", n, "c/" + n + ".js").then(function (ch) {
+      if (!ch) { return null; }
+      var s = ch.s[sec - n * manifest.chunk], p = ch.p[s[0]];
+      return { url: p[0], title: p[1], kind: p[2], cls: p[3], theme: p[4], anchor: s[1], heading: s[2], snippet: s[3] };
+    });
+  }
+
+  // ---- the interface -------------------------------------------------------------------
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
+  }
+  // `text` escaped, with the words whose terms matched wrapped in <mark>.
+  function highlight(text, matched) {
+    var set = {};
+    matched.forEach(function (t) { set[t] = 1; });
+    var cjk = matched.filter(function (t) { return isCjk(t[0]); });
+    return text.replace(/[\p{L}\p{N}][\p{L}\p{N}.-]*[\p{L}\p{N}]|[\p{L}\p{N}]/gu, function (w) {
+      var f = fold(w);
+      if (terms(f).some(function (x) { return set[x.t]; }) || set[f]) { return "\u0001" + w + "\u0002"; }
+      var out = w;
+      cjk.forEach(function (t) { out = out.split(t).join("\u0001" + t + "\u0002"); });
+      return out;
+    }).split(/([\u0001\u0002])/).map(function (part) {
+      return part === "\u0001" ? "<mark>" : part === "\u0002" ? "</mark>" : esc(part);
+    }).join("").replace(/<\/mark>(\s*)<mark>/g, "$1");
+  }
+
+  var input = document.getElementById("search");
+  var box = document.getElementById("search-results");
+  if (!input) { return; }
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "search-results";
+    box.hidden = true;
+    (input.form || input).insertAdjacentElement("afterend", box);
+  }
+  var state = { q: "", hits: [], terms: [], shown: 0, active: -1, seq: 0, kind: "", theme: "" };
+
+  function filtered() {
+    if (!state.kind && !state.theme) { return state.hits; }
+    var kinds = manifest.kinds, themes = manifest.themes;
+    return state.hits.filter(function (h) {
+      var p = manifest.pageOf[h.sec], k = VALUE[manifest.pages[2 * p]], t = VALUE[manifest.pages[2 * p + 1]];
+      return (!state.kind || kinds[k] === state.kind) && (!state.theme || themes[t - 1] === state.theme);
+    });
+  }
+  function filters() {
+    function select(name, label, values, current) {
+      if (!values.length) { return ""; }
+      return "<select data-search-filter=\"" + name + "\" aria-label=\"" + label + "\"><option value=\"\">" + label + "</option>" +
+        values.map(function (v) { return "<option" + (v === current ? " selected" : "") + ">" + esc(v) + "</option>"; }).join("") + "</select>";
+    }
+    return "<div class=\"search-filters\">" + select("kind", "All types", manifest.kinds, state.kind) +
+      select("theme", "All themes", manifest.themes, state.theme) + "</div>";
+  }
+  function render() {
+    var seq = state.seq, hits = filtered(), show = hits.slice(0, state.shown);
+    return Promise.all(show.map(function (h) { return section(h.sec); })).then(function (rows) {
+      if (seq !== state.seq) { return; }
+      var html = filters();
+      html += "<p class=\"search-count\">" + (hits.length === 1 ? "1 result" : hits.length + " results") +
+        " for <q>" + esc(state.q.trim()) + "</q></p><ol class=\"search-hits\">";
+      rows.forEach(function (r, i) {
+        if (!r) { return; }
+        var href = siteRoot + r.url + (r.anchor ? "#" + encodeURIComponent(r.anchor) : "");
+        var crumb = r.anchor ? r.title + " › " + r.heading : r.title;
+        html += "<li class=\"search-hit" + (i === state.active ? " active" : "") + "\"><a href=\"" + esc(href) + "\">" +
+          "<span class=\"search-badge kind-" + esc(r.kind) + "\">" + esc(r.kind) + "</span> " +
+          "<span class=\"search-title\">" + highlight(r.anchor ? r.heading : r.title, state.terms) + "</span>" +
+          (r.cls ? " <span class=\"search-cls cls cls-" + esc(r.cls) + "\">" + esc(r.cls) + "</span>" : "") +
+          "<span class=\"search-crumb\">" + esc(crumb) + "</span>" +
+          (r.snippet ? "<span class=\"search-snippet\">" + highlight(r.snippet, state.terms) + "</span>" : "") +
+          "</a></li>";
+      });
+      html += "</ol>";
+      if (hits.length > show.length) { html += "<button type=\"button\" class=\"search-more\">More results</button>"; }
+      box.innerHTML = html;
+      box.hidden = false;
+      box.setAttribute("data-query", state.q);
+    });
+  }
+  function run(q) {
+    state.q = q;
+    var seq = ++state.seq;
+    if (!q.trim()) { box.hidden = true; box.innerHTML = ""; return Promise.resolve(); }
+    return search(q).then(function (r) {
+      if (seq !== state.seq) { return; }
+      state.hits = r.hits;
+      state.terms = r.terms;
+      state.shown = PAGE;
+      state.active = -1;
+      return render();
+    });
+  }
+  function remember(q) {
+    try {
+      var u = new URL(window.location.href);
+      if (q.trim()) { u.searchParams.set("q", q.trim()); } else { u.searchParams.delete("q"); }
+      window.history.replaceState(null, "", u.toString());
+    } catch (e) { /* file:// in some browsers */ }
+  }
+  function links() { return box.querySelectorAll(".search-hit a"); }
+  function activate(i) {
+    var ls = links();
+    if (!ls.length) { return; }
+    state.active = (i + ls.length) % ls.length;
+    ls.forEach(function (a, k) { a.parentNode.classList.toggle("active", k === state.active); });
+    ls[state.active].scrollIntoView({ block: "nearest" });
+  }
+  function close() {
+    box.hidden = true;
+    state.active = -1;
+  }
+
+  input.addEventListener("focus", loadManifest);
+  input.addEventListener("input", function () { run(input.value); remember(input.value); });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowDown") { e.preventDefault(); activate(state.active + 1); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); activate(state.active - 1); }
+    else if (e.key === "Enter") {
+      e.preventDefault();
+      var ls = links();
+      var a = ls[state.active >= 0 ? state.active : 0];
+      if (a) { window.location.href = a.href; }
+    } else if (e.key === "Escape") { close(); input.blur(); }
+  });
+  box.addEventListener("change", function (e) {
+    var f = e.target.getAttribute("data-search-filter");
+    if (!f) { return; }
+    state[f] = e.target.value;
+    state.shown = PAGE;
+    state.active = -1;
+    render();
+  });
+  box.addEventListener("click", function (e) {
+    if (e.target.classList.contains("search-more")) { state.shown += PAGE; render(); }
+  });
+  document.addEventListener("keydown", function (e) {
+    var t = e.target, typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    if (e.key === "/" && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) { e.preventDefault(); input.focus(); input.select(); }
+    else if (e.key === "Escape" && !box.hidden) { close(); }
+  });
+  document.addEventListener("click", function (e) {
+    if (!box.hidden && !box.contains(e.target) && e.target !== input && !new URLSearchParams(window.location.search).get("q")) { close(); }
+  });
+
+  // For tests and other scripts: the ranked results of a query, without the interface.
+  S.query = function (q) {
+    return search(q).then(function (r) {
+      return Promise.all(r.hits.slice(0, 20).map(function (h) { return section(h.sec); })).then(function (rows) {
+        return rows.map(function (x, i) { return x && { url: x.url, anchor: x.anchor, title: x.title, kind: x.kind, tier: r.hits[i].tier }; });
+      });
+    });
+  };
+
+  var initial = new URLSearchParams(window.location.search).get("q");
+  if (initial) { input.value = initial; run(initial); }
+
+  // Minimal presentation; themes restyle through these classes.
+  var css = document.createElement("style");
+  css.textContent = "#search-results{position:relative;z-index:20;max-width:46rem;margin:.5rem auto;background:#fff;" +
+    "border:1px solid #ccd;border-radius:6px;padding:.5rem 1rem;box-shadow:0 4px 16px rgba(0,0,0,.12)}" +
+    "#search-results[hidden]{display:none}.search-hits{list-style:none;padding:0;margin:0}" +
+    ".search-hit a{display:block;padding:.4rem .5rem;border-radius:4px;color:inherit;text-decoration:none}" +
+    ".search-hit.active a,.search-hit a:hover{background:#eef2ff}.search-title{font-weight:600}" +
+    ".search-badge{font-size:.75em;text-transform:uppercase;padding:0 .3em;border:1px solid #99a;border-radius:3px}" +
+    ".search-crumb{display:block;font-size:.8em;color:#667}.search-snippet{display:block;font-size:.9em}" +
+    ".search-cls{font-size:.75em;margin-left:.4em}.search-filters select{margin-right:.5rem}.search-count{font-size:.85em;color:#667}";
+  document.head.appendChild(css);
+})();
