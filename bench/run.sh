@@ -27,6 +27,46 @@ measure() { # name outdir cmd... -> "name seconds peak_mb size_mb"
   printf "%s %.2f %d %d\n" "$name" "$(echo "$t1 - $t0" | bc)" $((kb / 1024)) "$size"
 }
 
+# Search figures for a built site: the size of search/, and what a one-word query loads
+# (every file under search/ that the page has loaded once the results are shown, measured in
+# headless Chromium from file://).
+search_figures() { # site word
+  local site=$1 word=$2 browser
+  browser=$(command -v chromium || command -v chromium-browser || true)
+  local total; total=$(du -sb "$site/search" | cut -f1)
+  printf "search/: %.1f MB in %d files\n" "$(echo "$total / 1000000" | bc -l)" "$(find "$site/search" -type f | wc -l)"
+  [ -n "$browser" ] || { echo "one-word query: chromium not found, not measured"; return 0; }
+  local loaded
+  loaded=$("$browser" --headless --no-sandbox --disable-gpu --virtual-time-budget=20000 \
+      --dump-dom "file://$site/index.html?q=$word" 2>/dev/null \
+    | grep -o 'src="[^"]*search/[^"]*"' | sed 's/^src="//; s/"$//' \
+    | sed "s|^file://||; s|^search/|$site/search/|" | sort -u | xargs -r stat -c %s | awk '{s+=$1} END {print s+0}')
+  printf "one-word query (%s): loads %.0f kB of search files\n" "$word" "$(echo "$loaded / 1000" | bc -l)"
+}
+
+# What indexing adds to the build's wall time: medians of alternating pairs, with and without
+# (ISMSBOOK_NO_SEARCH=1 turns indexing off, for this measurement only).
+indexing_cost() { # handbook-dir pairs
+  local book=$1 pairs=$2 with=() without=() t0 t1
+  for _ in $(seq "$pairs"); do
+    t0=$(date +%s.%N); "$bin" build "$book" -d "$work/with" >/dev/null 2>&1; t1=$(date +%s.%N)
+    with+=("$(echo "$t1 - $t0" | bc)")
+    t0=$(date +%s.%N); ISMSBOOK_NO_SEARCH=1 "$bin" build "$book" -d "$work/without" >/dev/null 2>&1; t1=$(date +%s.%N)
+    without+=("$(echo "$t1 - $t0" | bc)")
+  done
+  local a b
+  a=$(printf "%s\n" "${with[@]}" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+  b=$(printf "%s\n" "${without[@]}" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+  printf "indexing: %.2f s with, %.2f s without (medians of %d alternating pairs): +%.0f%%\n" \
+    "$a" "$b" "$pairs" "$(echo "($a - $b) * 100 / $b" | bc -l)"
+}
+
+echo "== the sample handbook =="
+rm -rf "$work/sample" && mkdir -p "$work"
+"$bin" build "$here" -d "$work/sample" >/dev/null 2>&1
+search_figures "$work/sample" password
+indexing_cost "$here" "${PAIRS:-5}"
+
 for n in "${sizes[@]}"; do
   dir=$work/corpus-$n
   [ -d "$dir" ] || python3 "$gen" "$n" "$dir" >/dev/null
@@ -47,4 +87,6 @@ for n in "${sizes[@]}"; do
     [ "$2" = "FAILED" ] && continue
     printf "ratio %s/ismsbook: %.1fx faster\n" "$1" "$(echo "$2 / $ours" | bc -l)"
   done
+  search_figures "$dir/ismsbook/book" access
+  indexing_cost "$dir/ismsbook" "${PAIRS:-5}"
 done
