@@ -127,7 +127,11 @@ fn a_2000_document_rebuild_rewrites_nothing_unchanged_and_equals_a_clean_build()
     for _ in 0..2 {
         let third = build(&dir, &[]);
         let (written, removed) = written_removed(&third);
-        assert!(written > 0 && written < 40, "{third}");
+        // Besides a handful of pages, an edit rewrites part of the search index: one aggregate
+        // over every page (like handbook.json, but sharded), whose term shards and section
+        // chunks the edit touches.
+        let search_files = snapshot(&book).keys().filter(|k| k.starts_with("search/")).count();
+        assert!(written > 0 && written < 40 + search_files, "{third}");
         assert_eq!(removed, 1, "{third}");
         let diff = differences(&snapshot(&book), &snapshot(&clean_build(&dir)));
         assert_eq!(diff, Vec::<String>::new(), "rebuild differs from a clean build");
