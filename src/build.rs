@@ -375,8 +375,7 @@ pub struct Session {
 /// What the last successful build of a session left for the next one.
 struct Kept {
     reuse: Reuse,
-    /// Each document's "referenced by" list (as JSON), by src path.
-    cited_by: HashMap<String, String>,
+    marks: Marks,
     /// Output files that come from sources (document pages, attachments).
     sourced: std::collections::BTreeSet<String>,
     build_date: crate::dates::Date,
@@ -405,42 +404,48 @@ impl Session {
         let build_dir = config.build_dir.clone();
         let theme_dir = config.theme_dir.clone();
         let reuse = self.kept.as_ref().filter(|_| partial).map(|k| &k.reuse);
-        let a = analyse_timed(config, &mut diags, &mut Timings::new(self.opts.timings), reuse)?;
+        let mut timings = Timings::new(self.opts.timings);
+        let a = analyse_timed(config, &mut diags, &mut timings, reuse)?;
         let mut outcome = None;
         if !diags.has_errors() {
+            let marks = Marks::of(&a);
             let written = match partial {
-                true => self.write_partial(&a, &build_dir),
+                true => self.write_partial(&a, &marks, &build_dir),
                 false => write_full(&a, theme_dir.as_deref(), &build_dir),
             };
+            timings.lap("pages");
             match written {
-                Ok(done) => outcome = Some(done),
+                Ok(done) => outcome = Some((done, marks)),
                 Err(d) => diags.push(d),
             }
         }
         let errors = diags.count(crate::diagnostics::Severity::Error);
         let warnings = diags.count(crate::diagnostics::Severity::Warning);
         let diagnostics = diags.into_sorted();
-        let Some((theme, files, changed, removed)) = outcome else {
+        let Some(((theme, files, changed, removed), marks)) = outcome else {
             let summary =
                 format!("build failed: the previous output in {} is left as it was", display_path(&build_dir));
             let report = Report { diagnostics, summary, errors, warnings };
             return Ok(Rebuilt { report, changed: Some(Vec::new()), removed: Vec::new(), partial, rendered: 0 });
         };
-        let summary = format!(
+        let mut summary = format!(
             "{} {files} files in {} ms ({} changed, {} removed)",
             if partial { "rebuilt" } else { "built" },
             started.elapsed().as_millis(),
             changed.as_ref().map_or(files, Vec::len),
             removed.len()
         );
+        if let Some(line) = timings.line() {
+            summary = format!("{line}\n{summary}");
+        }
         let theme = theme.or_else(|| self.kept.take().map(|k| k.theme));
-        self.kept = theme.map(|theme| Kept::of(a, theme));
+        self.kept = theme.map(|theme| Kept::of(a, marks, theme));
         let report = Report { diagnostics, summary, errors, warnings };
         Ok(Rebuilt { report, changed, removed, partial, rendered: files })
     }
 
     /// Renders the pages that may have changed into the live build dir.
-    fn write_partial(&self, a: &Analysis, build_dir: &std::path::Path) -> Result<Written, Diagnostic> {
+    fn write_partial(&self, a: &Analysis, marks: &Marks, build_dir: &std::path::Path) -> Result<Written, Diagnostic> {
         let Some(kept) = &self.kept else {
             return Err(Diagnostic::error("internal-error", build_dir, "no previous build"));
         };
@@ -448,16 +453,20 @@ impl Session {
         let targets = Targets::new(&a.hb);
         let site = site(a, &targets);
         let everything = kept.build_date != a.hb.build_date;
+        // When no document changed anything but its body text, the pages made of front matter,
+        // headings and citations (register, SoA, coverage, controls, clauses, roles, risks,
+        // nav.js, CSV) are as they were: only the pages that show bodies or hashes are due.
+        let same_surface = !everything && marks.surfaces == kept.marks.surfaces;
         let dirty = |i: usize| {
             let d = &a.hb.documents[i];
-            everything || !a.reused[i] || kept.cited_by.get(&d.path).is_none_or(|old| *old != cited_by(a, i))
+            everything || !a.reused[i] || kept.marks.cited_by.get(&d.path) != marks.cited_by.get(&d.path)
         };
         let jobs: Vec<Job> = site
             .jobs(theme)
             .into_iter()
             .filter(|j| match j {
                 Job::Document(i) => dirty(*i),
-                _ => true,
+                _ => !(same_surface && shows_only_surfaces(*j)),
             })
             .collect();
         let out = Output::in_place(build_dir)?;
@@ -496,12 +505,11 @@ fn write_full(
 }
 
 impl Kept {
-    fn of(a: Analysis, theme: Theme) -> Kept {
-        let cited_by = (0..a.hb.documents.len()).map(|i| (a.hb.documents[i].path.clone(), cited_by(&a, i))).collect();
+    fn of(a: Analysis, marks: Marks, theme: Theme) -> Kept {
         let sourced = sourced(&a);
         let build_date = a.hb.build_date;
         let docs = a.hb.documents.into_iter().zip(a.rendered).map(|(d, r)| (d.path, (d.sha256, r))).collect();
-        Kept { reuse: Reuse { fingerprint: a.fingerprint, docs }, cited_by, sourced, build_date, theme }
+        Kept { reuse: Reuse { fingerprint: a.fingerprint, docs }, marks, sourced, build_date, theme }
     }
 }
 
@@ -581,6 +589,69 @@ fn site<'a>(a: &'a Analysis, targets: &'a Targets<'a>) -> Site<'a> {
 fn cited_by(a: &Analysis, i: usize) -> String {
     let key = crate::links::TargetKey::Document(a.hb.documents[i].id.clone());
     serde_json::to_string(a.backlinks.get(&key)).unwrap_or_default()
+}
+
+/// A hash of what pages other than its own show of a document: its front matter (without the
+/// source's hash), headings, citations (with their sections) and attachments.
+fn surface(a: &Analysis, i: usize) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let (d, r) = (&a.hb.documents[i], &a.rendered[i]);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut front = serde_json::to_value(d).unwrap_or_default();
+    if let Some(o) = front.as_object_mut() {
+        o.remove("sha256");
+    }
+    front.to_string().hash(&mut h);
+    format!("{:?}{:?}", r.headings, r.refs).hash(&mut h);
+    r.attachments.hash(&mut h);
+    h.finish()
+}
+
+/// What decides which pages a partial rebuild renders, per document (by src path).
+#[derive(Default)]
+struct Marks {
+    /// The "referenced by" list, as JSON.
+    cited_by: HashMap<String, String>,
+    /// The [`surface`].
+    surfaces: HashMap<String, u64>,
+}
+
+impl Marks {
+    fn of(a: &Analysis) -> Marks {
+        let each: Vec<(String, String, u64)> = (0..a.hb.documents.len())
+            .into_par_iter()
+            .map(|i| (a.hb.documents[i].path.clone(), cited_by(a, i), surface(a, i)))
+            .collect();
+        let mut marks = Marks::default();
+        for (path, cited, surface) in each {
+            marks.cited_by.insert(path.clone(), cited);
+            marks.surfaces.insert(path, surface);
+        }
+        marks
+    }
+}
+
+/// The files made only of document surfaces (see [`surface`]) and the non-document sources,
+/// never of body text or source hashes. A file kind not listed here is always rendered.
+fn shows_only_surfaces(job: Job) -> bool {
+    matches!(
+        job,
+        Job::Register
+            | Job::Soa
+            | Job::Coverage
+            | Job::Nav
+            | Job::Sitemap
+            | Job::NotFound
+            | Job::ControlsIndex
+            | Job::ClausesIndex
+            | Job::RolesIndex
+            | Job::Role(_)
+            | Job::Control(_)
+            | Job::Clause(_)
+            | Job::RisksIndex
+            | Job::Risk(_)
+            | Job::ThemeAsset(_)
+    )
 }
 
 /// The output files that come from sources: document pages and attachments.

@@ -52,7 +52,11 @@ fn incremental_rebuilds_equal_full_builds_byte_for_byte() {
             "new heading",
             Box::new(|d| edit(d, ACCESS, "## Responsibilities", "## Exceptions\n\nNone.\n\n## Responsibilities")),
         ),
-        ("new citation", Box::new(|d| edit(d, ACCESS, "A new sentence.", "A new sentence citing [[A.5.6]]."))),
+        ("second body edit", Box::new(|d| edit(d, ACCESS, "A new sentence.", "A new sentence, longer now."))),
+        (
+            "new citation",
+            Box::new(|d| edit(d, ACCESS, "A new sentence, longer now.", "A new sentence citing [[A.5.6]].")),
+        ),
         (
             "new document",
             Box::new(move |d| {
@@ -79,9 +83,14 @@ fn incremental_rebuilds_equal_full_builds_byte_for_byte() {
         assert!(out.status.success(), "{}", stderr(&out));
         same_tree(&dir.join("book"), &full, step);
         if *step == "body edit" {
-            // One of the 39 document pages of the default build (index.md is the home page) and
-            // every other file.
-            assert_eq!(r.rendered, first.rendered - 38, "files rendered");
+            // Only its page and the files that show bodies or source hashes (home, the exports,
+            // attachments): not the register, SoA, coverage, control or clause pages.
+            assert!(
+                r.rendered < 20 && r.rendered * 10 < first.rendered,
+                "{} of {} files rendered",
+                r.rendered,
+                first.rendered
+            );
             let changed = r.changed.expect("known changes");
             assert!(changed.contains(&"policies/access-control.html".to_string()), "{changed:?}");
             assert!(!changed.iter().any(|f| f == "policies/backup.html" || f.starts_with("controls/")), "{changed:?}");
