@@ -206,3 +206,36 @@ fn heat_map_cells_open_the_register_filtered_to_their_cell() {
     assert!(b.wait_for("document.querySelector('select[data-filter=residual-likelihood]').value === '2'", 3000));
     assert_eq!(b.js(shown), "R-002");
 }
+
+#[test]
+fn search_finds_a_risk_by_its_id_first() {
+    let dir = risk_handbook("risk-search", RISKS);
+    let book = build(&dir, &[]);
+    assert!(book.join("search").is_dir(), "the build has a search index");
+    let Some(b) = Browser::try_new(1280, 900) else { return };
+    let site = format!("file://{}/", book.display());
+    // The document citing R-002 also matches; the risk's own page comes first.
+    for (q, want) in [("R-002", "risks/R-002.html"), ("r-002", "risks/R-002.html"), ("R-003", "risks/R-003.html")] {
+        b.goto(&format!("{site}index.html?q={q}"));
+        let shown = format!(
+            "document.getElementById('search-results').getAttribute('data-query') === '{q}' && document.querySelectorAll('#search-results .search-hit a').length > 0"
+        );
+        assert!(b.wait_for(&shown, 5000), "no results for {q}");
+        let first = b.js("return document.querySelector('#search-results .search-hit a').getAttribute('href')");
+        let first = first.as_str().unwrap_or_default();
+        assert!(first.trim_start_matches(&site).starts_with(want), "first result for {q}: {first}");
+    }
+    // In the sample, where policies cite R-002 too.
+    let sample_out = dir.join("sample-book");
+    assert!(build_sample(&sample_out, &[]).status.success());
+    let sample_site = format!("file://{}/", sample_out.display());
+    b.goto(&format!("{sample_site}index.html?q=R-002"));
+    assert!(b.wait_for("document.querySelectorAll('#search-results .search-hit a').length > 0", 5000));
+    let first = b.js("return document.querySelector('#search-results .search-hit a').getAttribute('href')");
+    assert_eq!(first.as_str().unwrap_or_default().trim_start_matches(&sample_site), "risks/R-002.html");
+    // The risk's words are indexed too: its title finds it.
+    b.goto(&format!("{site}index.html?q=unpatched+servers"));
+    assert!(b.wait_for("document.querySelectorAll('#search-results .search-hit a').length > 0", 5000));
+    let hrefs = b.js("return [...document.querySelectorAll('#search-results .search-hit a')].map(a => a.getAttribute('href')).join(' ')");
+    assert!(hrefs.as_str().unwrap_or_default().contains("risks/R-002.html"), "{hrefs}");
+}
