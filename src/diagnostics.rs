@@ -163,7 +163,9 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 /// Paths in diagnostics read as the user typed them, without `./` segments.
 pub fn display_path(path: &Path) -> String {
     let p: std::path::PathBuf = path.components().filter(|c| *c != std::path::Component::CurDir).collect();
-    let s = p.to_string_lossy().replace('\\', "/");
+    let s = p.to_string_lossy();
+    // On Windows `\` separates folders; elsewhere it is an ordinary character of a name.
+    let s = if cfg!(windows) { s.replace('\\', "/") } else { s.into_owned() };
     if s.is_empty() { ".".to_string() } else { s }
 }
 

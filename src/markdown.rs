@@ -23,6 +23,9 @@ fn options() -> Options {
         | Options::ENABLE_WIKILINKS
 }
 
+/// How many problems of one file get "did you mean" suggestions.
+const SUGGESTIONS_PER_FILE: usize = 200;
+
 /// The text of the first heading, for documents without a `title`.
 pub fn first_heading(body: &str) -> Option<String> {
     let mut inside = false;
@@ -423,7 +426,9 @@ fn wikilink<'e>(
                 "unknown-risk" => "risk",
                 _ => "document",
             };
-            let ids = targets.all_ids();
+            // Suggestions compare the id with every known id: past the first problems of a
+            // file they are left out, so that a file of many bad references stays linear.
+            let ids = if out.diagnostics.len() < SUGGESTIONS_PER_FILE { targets.all_ids() } else { Vec::new() };
             out.diagnostics.push(links::unknown(code, src.file, pos, &format!("no {what} {id}"), id, &ids));
             plain(has_pothole, body, dest, events);
             return;
