@@ -1,31 +1,37 @@
 #!/usr/bin/env bash
-# Times ismsbook, mdBook and Hugo on the same generated corpus and prints the ratios.
+# Times ismsbook against Hugo (and mdBook when installed) on the same generated corpus, in
+# alternating pairs (ismsbook, Hugo, ismsbook, Hugo, ...), and prints the medians and the median
+# of the per-pair ratios for a clean build (no previous output) and a rebuild (previous output
+# present, sources unchanged), peak memory, one per-stage timing of ismsbook, and the search
+# index figures (size, what a one-word query loads, what indexing adds to a build).
 #
 #   bench/run.sh [N ...]          default: 1000 10000
+#   PAIRS=5 bench/run.sh 10000    pairs per figure (default 3)
 #
-# Needs: python3, ../shared/bench/gen_corpus.py, and on PATH mdbook (cargo install mdbook
-# --version '^0.5' --locked) and hugo (apt-get install hugo); a missing peer is skipped.
-# Reports wall time, peak memory (max RSS, /usr/bin/time) and output size for each tool.
+# Needs: python3, ../shared/bench/gen_corpus.py, /usr/bin/time, and on PATH hugo (apt-get
+# install hugo) and optionally mdbook (cargo install mdbook --version '^0.5' --locked); a
+# missing peer is skipped. On a shared machine quote medians, never one run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 gen="$here/../shared/bench/gen_corpus.py"
 work=${BENCH_DIR:-/tmp/ismsbook-bench}
+pairs=${PAIRS:-3}
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
 cargo build --release --quiet --manifest-path "$here/Cargo.toml"
 bin="$here/target/release/ismsbook"
 export SOURCE_DATE_EPOCH=1795824000
+mkdir -p "$work"
 
-measure() { # name outdir cmd... -> "name seconds peak_mb size_mb"
-  local name=$1 out=$2; shift 2
-  rm -rf "$out"
-  local t0 t1 log=$work/time.log
+# run OUT_VAR cmd... : wall seconds and peak MB of one run, "secs mb"
+run() {
+  local log=$work/time.log t0 t1
   t0=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$log" "$@" >/dev/null 2>&1 || { echo "$name FAILED"; return 1; }
+  /usr/bin/time -f "%M" -o "$log" "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }
   t1=$(date +%s.%N)
-  local kb; kb=$(tail -1 "$log")
-  local size; size=$(du -sm "$out" | cut -f1)
-  printf "%s %.2f %d %d\n" "$name" "$(echo "$t1 - $t0" | bc)" $((kb / 1024)) "$size"
+  echo "$(echo "$t1 - $t0" | bc) $(( $(tail -1 "$log") / 1024 ))"
 }
+
+median() { python3 -c 'import sys,statistics; print("%.2f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 
 # Search figures for a built site: the size of search/, and what a one-word query loads
 # (every file under search/ that the page has loaded once the results are shown, measured in
@@ -65,28 +71,42 @@ echo "== the sample handbook =="
 rm -rf "$work/sample" && mkdir -p "$work"
 "$bin" build "$here" -d "$work/sample" >/dev/null 2>&1
 search_figures "$work/sample" password
-indexing_cost "$here" "${PAIRS:-5}"
+indexing_cost "$here" "$pairs"
 
 for n in "${sizes[@]}"; do
   dir=$work/corpus-$n
   [ -d "$dir" ] || python3 "$gen" "$n" "$dir" >/dev/null
-  echo "== $n documents (2 cores) =="
-  printf "%-10s %10s %12s %10s\n" tool "wall (s)" "peak (MB)" "out (MB)"
-  results=()
-  results+=("$(measure ismsbook "$dir/ismsbook/book" "$bin" build "$dir/ismsbook")")
+  ours_clean=(); ours_re=(); hugo_clean=(); hugo_re=(); r_clean=(); r_re=(); ours_mb=0; hugo_mb=0
+  for ((p = 1; p <= pairs; p++)); do
+    # Clean builds: no previous output (nor ismsbook's spare).
+    rm -rf "$dir/ismsbook/book" "$dir/ismsbook/.book.staging" "$dir/ismsbook/.book.old"
+    read -r a am < <(run "$bin" build "$dir/ismsbook")
+    if command -v hugo >/dev/null; then
+      rm -rf "$dir/hugo/public"
+      read -r b bm < <(run hugo --quiet -s "$dir/hugo")
+    else b=0 bm=0; fi
+    # Rebuilds: the previous output is there, the sources unchanged.
+    read -r c cm < <(run "$bin" build "$dir/ismsbook")
+    if command -v hugo >/dev/null; then read -r d dm < <(run hugo --quiet -s "$dir/hugo"); else d=0 dm=0; fi
+    ours_clean+=("$a"); hugo_clean+=("$b"); ours_re+=("$c"); hugo_re+=("$d")
+    r_clean+=("$(echo "$a / ($b + 0.0001)" | bc -l)"); r_re+=("$(echo "$c / ($d + 0.0001)" | bc -l)")
+    ours_mb=$(( am > cm ? (am > ours_mb ? am : ours_mb) : (cm > ours_mb ? cm : ours_mb) ))
+    hugo_mb=$(( bm > dm ? (bm > hugo_mb ? bm : hugo_mb) : (dm > hugo_mb ? dm : hugo_mb) ))
+  done
+  echo "== $n documents: $(nproc) cores, medians of $pairs alternating pairs =="
+  printf "%-10s %14s %14s %10s\n" tool "clean (s)" "rebuild (s)" "peak (MB)"
+  printf "%-10s %14s %14s %10s\n" ismsbook "$(median "${ours_clean[@]}")" "$(median "${ours_re[@]}")" "$ours_mb"
   if command -v hugo >/dev/null; then
-    results+=("$(measure hugo "$dir/hugo/public" hugo --quiet -s "$dir/hugo")")
+    printf "%-10s %14s %14s %10s\n" hugo "$(median "${hugo_clean[@]}")" "$(median "${hugo_re[@]}")" "$hugo_mb"
+    echo "ratio ismsbook/hugo: clean $(median "${r_clean[@]}"), rebuild $(median "${r_re[@]}") (median of per-pair ratios)"
   fi
   if command -v mdbook >/dev/null && [ "${SKIP_MDBOOK:-}" != "$n" ]; then
-    results+=("$(measure mdbook "$dir/mdbook/book" mdbook build "$dir/mdbook")")
+    rm -rf "$dir/mdbook/book"
+    read -r m mm < <(run mdbook build "$dir/mdbook")
+    echo "mdbook clean (one run): $m s, $mm MB"
   fi
-  for r in "${results[@]}"; do printf "%-10s %10s %12s %10s\n" $r; done
-  ours=$(echo "${results[0]}" | awk '{print $2}')
-  for r in "${results[@]:1}"; do
-    set -- $r
-    [ "$2" = "FAILED" ] && continue
-    printf "ratio %s/ismsbook: %.1fx faster\n" "$1" "$(echo "$2 / $ours" | bc -l)"
-  done
+  echo "output: $(du -sm "$dir/ismsbook/book" | cut -f1) MB ismsbook"
+  "$bin" build "$dir/ismsbook" --timings 2>&1 | grep '^timings:' | sed 's/^/ismsbook rebuild /'
   search_figures "$dir/ismsbook/book" access
-  indexing_cost "$dir/ismsbook" "${PAIRS:-5}"
+  indexing_cost "$dir/ismsbook" "$pairs"
 done
