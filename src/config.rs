@@ -63,6 +63,9 @@ struct HtmlSection {
     theme: Option<PathBuf>,
     base_url: Option<String>,
     raw_html: Option<String>,
+    logo: Option<String>,
+    extra_css: Option<Vec<String>>,
+    footer: Option<String>,
 }
 
 /// The resolved configuration: every path absolute-or-relative to the current directory.
@@ -92,6 +95,12 @@ pub struct Config {
     pub max_source_size: u64,
     /// `[output.html] raw-html`: what scripts and handlers in raw HTML are.
     pub raw_html: crate::html::RawHtmlPolicy,
+    /// A logo shown before the title: a file of src or of the theme, build-dir-relative.
+    pub logo: Option<String>,
+    /// Stylesheets linked after the theme's, build-dir-relative (files of src or the theme).
+    pub extra_css: Vec<String>,
+    /// A line of text in every page footer.
+    pub footer_text: Option<String>,
 }
 
 impl Config {
@@ -198,6 +207,9 @@ impl Config {
             configured_classification: classification,
             max_source_size,
             raw_html,
+            logo: raw.output.html.logo.map(|p| site_path(&p)),
+            extra_css: raw.output.html.extra_css.unwrap_or_default().iter().map(|p| site_path(p)).collect(),
+            footer_text: raw.output.html.footer,
         };
         config.check_level(&config.classification.clone(), Some(text))?;
         Ok((config, warnings))
@@ -231,6 +243,11 @@ impl Config {
             _ => false,
         }
     }
+}
+
+/// A path written in book.toml as a site path: `/` separators, no leading `./` or `/`.
+fn site_path(p: &str) -> String {
+    p.replace('\\', "/").trim_start_matches("./").trim_start_matches('/').to_string()
 }
 
 /// `internal` when it is a level, else the lowest level: the default of a build, and of a

@@ -2,7 +2,8 @@
 //!
 //! The template is compiled into the binary. `--full` swaps the two-control starter catalogue
 //! for the complete ISO/IEC 27001:2022 catalogue and an SoA that decides every control; its
-//! warnings are then the to-do list of a new ISMS. Existing files are never overwritten.
+//! warnings are then the to-do list of a new ISMS. `--theme DIR` writes the built-in theme out
+//! for editing instead. Existing files are never overwritten.
 
 use crate::dates::Date;
 use crate::diagnostics::{Diagnostic, Fatal, display_path};
@@ -59,6 +60,24 @@ pub fn init(dir: &Path, full: bool) -> Result<Vec<PathBuf>, Fatal> {
             std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         }
         std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// `init --theme DIR`: writes the built-in theme into `dir` for editing (existing files are
+/// kept); returns the files written. Point `[output.html] theme` at the folder to use it.
+pub fn write_theme(dir: &Path) -> Result<Vec<PathBuf>, Fatal> {
+    let mut written = Vec::new();
+    for (name, bytes) in crate::theme::DEFAULT {
+        let path = dir.join(name);
+        if path.exists() {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
         written.push(path);
     }
     Ok(written)

@@ -77,6 +77,10 @@ enum Command {
         /// Include the complete ISO/IEC 27001:2022 catalogue instead of the two-control starter
         #[arg(long)]
         full: bool,
+        /// Write the built-in theme into THEME_DIR for editing (and nothing else); then set
+        /// `[output.html] theme` in book.toml to that folder
+        #[arg(long, value_name = "THEME_DIR")]
+        theme: Option<PathBuf>,
     },
     /// Delete the build dir (only a folder ismsbook wrote)
     Clean {
@@ -157,7 +161,18 @@ fn run(command: Command) -> Result<ExitCode, Fatal> {
             }
             Ok(exit(report.errors > 0 || (deny_warnings && report.warnings > 0)))
         }
-        Command::Init { dir, full } => {
+        Command::Init { theme: Some(theme_dir), .. } => {
+            let written = ismsbook::init::write_theme(&theme_dir)?;
+            for f in &written {
+                eprintln!("created {}", display_path(f));
+            }
+            eprintln!(
+                "next: set `theme = \"{}\"` under [output.html] in book.toml (relative to book.toml); files you delete fall back to the built-in theme",
+                display_path(&theme_dir)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { dir, full, theme: None } => {
             let written = ismsbook::init::init(&dir, full)?;
             for f in &written {
                 eprintln!("created {}", display_path(f));

@@ -156,7 +156,8 @@ fn render_with(src: &Source, targets: &Targets, html: bool) -> Rendered {
                     section = Some((id.clone(), title.clone()));
                 }
                 out.headings.push(Heading { level: level as u8, id: id.clone(), title });
-                let anchor = format!("<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\">#</a>");
+                // Hidden from screen readers and out of the Tab order: the heading itself is the landmark.
+                let anchor = format!("<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>");
                 events.push(Event::Start(Tag::Heading { level, id: Some(id.into()), classes, attrs }));
                 // A wikilink inside a heading is resolved like any other.
                 let mut inner_iter = inner.into_iter();

@@ -8,13 +8,14 @@
 use crate::audit::{Backlinks, Citation, Coverage, ReviewStatus, SoaRow};
 use crate::diagnostics::Diagnostic;
 use crate::markdown::{Heading, Rendered};
-use crate::model::{Document, Handbook};
+use crate::model::{DocType, Document, Handbook};
 use crate::output::Output;
+use crate::print;
 use crate::theme::Theme;
 use crate::urls::{clause_url, control_url, generated_pages, role_url, root_of};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use tera::{Context, Tera};
 
@@ -25,6 +26,62 @@ pub struct Link {
     pub title: String,
     pub url: Option<String>,
 }
+
+/// The id of the document whose front matter gives the Statement of Applicability its
+/// version, owner, approver and dates (its body is the SoA's introduction).
+pub const SOA_DOCUMENT: &str = "SOA";
+
+/// Document-control data shown on a generated page.
+#[derive(Serialize)]
+struct DocumentControl {
+    link: Link,
+    version: Option<String>,
+    owner: Option<Link>,
+    approver: Option<Link>,
+    approved: Option<String>,
+    review: Option<String>,
+    review_status: &'static str,
+    review_class: &'static str,
+    classification: String,
+    cls_rank: usize,
+}
+
+/// One entry of the navigation: a page (`u`) or a group of pages (`c`).
+#[derive(Clone, Debug, Serialize)]
+struct NavItem {
+    t: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    u: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    c: Vec<NavItem>,
+}
+
+impl NavItem {
+    fn link(t: &str, u: &str) -> NavItem {
+        NavItem { t: t.to_string(), u: Some(u.to_string()), c: Vec::new() }
+    }
+}
+
+/// The previous and next page of a page.
+#[derive(Clone, Debug, Serialize)]
+struct Pager {
+    prev: Option<Link>,
+    next: Option<Link>,
+}
+
+/// The auditor's pages, last in the navigation.
+const MANAGEMENT_PAGES: [(&str, &str); 6] = [
+    ("Clauses", "clauses/index.html"),
+    ("Controls", "controls/index.html"),
+    ("Statement of Applicability", "soa.html"),
+    ("Document register", "register.html"),
+    ("Coverage", "coverage.html"),
+    ("Roles", "roles/index.html"),
+];
+
+/// Up to this many documents, every page carries the whole sidebar for readers without
+/// JavaScript; above it only the top level (nav.js still gives everyone the whole tree).
+const STATIC_NAV_MAX: usize = 60;
 
 /// Everything the pages are made from.
 pub struct Site<'a> {
@@ -54,6 +111,7 @@ pub enum Job {
     Register,
     Soa,
     Coverage,
+    Print,
     Nav,
     Sitemap,
     Home,
@@ -104,7 +162,7 @@ impl Site<'_> {
     /// at the end.
     pub fn jobs(&self, theme: &Theme) -> Vec<Job> {
         let hb = self.hb;
-        let mut jobs = vec![Job::Register, Job::Soa, Job::Coverage];
+        let mut jobs = vec![Job::Print, Job::Register, Job::Soa, Job::Coverage];
         jobs.push(Job::Nav);
         if hb.config.base_url.is_some() {
             jobs.push(Job::Sitemap);
@@ -128,6 +186,7 @@ impl Site<'_> {
             Job::Register => self.register_page(tera)?,
             Job::Soa => self.soa_page(tera)?,
             Job::Coverage => self.coverage_page(tera)?,
+            Job::Print => self.print_page(tera)?,
             Job::Nav => ("nav.js".into(), self.nav_js()),
             Job::Sitemap => {
                 ("sitemap.xml".into(), self.sitemap(self.hb.config.base_url.as_deref().unwrap_or_default()))
@@ -172,6 +231,13 @@ impl Site<'_> {
         g.insert("lang", &cfg.language);
         g.insert("build_date", &self.hb.build_date.to_string());
         g.insert("has_risks", &self.published_risks().is_some());
+        g.insert("logo", &cfg.logo);
+        g.insert("extra_css", &cfg.extra_css);
+        g.insert("footer_text", &cfg.footer_text);
+        g.insert("has_print", &true);
+        let nav = self.nav_tree();
+        g.insert("nav_static", &self.nav_static(&nav));
+        g.insert("pager", &self.pager(&nav));
         Ok(tera)
     }
 
@@ -181,6 +247,9 @@ impl Site<'_> {
         ctx.insert("page_url", url);
         ctx.insert("page_title", title);
         ctx.insert("canonical", &self.hb.config.base_url.as_ref().map(|b| format!("{b}{url}")));
+        let kind = template.trim_end_matches(".html");
+        ctx.insert("page_kind", kind);
+        ctx.insert("section", section_of(kind));
         let html =
             tera.render(template, &ctx).map_err(|e| template_error(Path::new(&format!("<theme>/{template}")), &e))?;
         Ok((url.to_string(), html.into_bytes()))
@@ -205,7 +274,8 @@ impl Site<'_> {
         #[derive(Serialize)]
         struct DocPage<'a> {
             doc: &'a Document,
-            html: &'a str,
+            title_id: Option<String>,
+            html: String,
             toc: Vec<&'a Heading>,
             owner: Option<Link>,
             approver: Option<Link>,
@@ -215,12 +285,26 @@ impl Site<'_> {
             cited_by: &'a [Citation],
             review_status: &'static str,
             review_class: &'static str,
+            /// The classification's rank (0 = lowest): the banner's colour.
+            cls_rank: usize,
+            crumbs: Vec<Link>,
         }
         let hb = self.hb;
         let review = ReviewStatus::of(doc.review, hb.build_date);
+        let (title_id, body) = split_title(html);
+        let folder = doc.path.split_once('/').map(|(f, _)| f);
+        let steps = folder
+            .map(|f| {
+                let index =
+                    hb.index.document_by_path.get(&format!("{f}/index.md")).map(|&i| hb.documents[i].url.clone());
+                Link { id: String::new(), title: folder_title(hb, f), url: index.filter(|u| *u != doc.url) }
+            })
+            .into_iter()
+            .collect();
         let page = DocPage {
             doc,
-            html,
+            title_id,
+            html: wrap_tables(body),
             toc: rendered.headings.iter().filter(|h| h.level == 2 || h.level == 3).collect(),
             owner: doc.owner.as_deref().and_then(|o| self.role_link(o)),
             approver: doc.approver.as_deref().and_then(|o| self.role_link(o)),
@@ -230,6 +314,8 @@ impl Site<'_> {
             cited_by: self.backlinks.get(&crate::links::TargetKey::Document(doc.id.clone())),
             review_status: review.as_str(),
             review_class: review_class(review),
+            cls_rank: hb.config.level_rank(&doc.classification).unwrap_or(0),
+            crumbs: crumbs(steps, &doc.title),
         };
         Context::from_serialize(&page).map_err(|e| template_error(&doc.file, &e))
     }
@@ -355,28 +441,56 @@ impl Site<'_> {
     }
 
     fn home(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Audience<'a> {
+            title: &'a str,
+            description: &'a Option<String>,
+            url: String,
+            documents: usize,
+        }
         let hb = self.hb;
         let mut ctx = Context::new();
         let home = hb.documents.iter().position(|d| d.url == "index.html");
-        let html = home.map(|i| self.document_html(i)).transpose()?;
-        ctx.insert("html", &html);
-        let mut everyone: Vec<&Document> = hb
-            .documents
+        let home_html = home.map(|i| self.document_html(i)).transpose()?;
+        let (title_id, body) = home_html.as_deref().map_or((None, ""), split_title);
+        ctx.insert("title_id", &title_id);
+        ctx.insert("html", &home.map(|_| wrap_tables(body)));
+        let mut audience_count: BTreeMap<&str, usize> = BTreeMap::new();
+        for d in &hb.documents {
+            for a in &d.audience {
+                *audience_count.entry(a.as_str()).or_default() += 1;
+            }
+        }
+        let audiences: Vec<Audience> = hb
+            .roles
             .iter()
-            .filter(|d| d.doc_type.is_controlled() && d.audience.iter().any(|a| a == "all-staff"))
+            .filter_map(|r| {
+                audience_count.get(r.id.as_str()).map(|&n| Audience {
+                    title: &r.title,
+                    description: &r.description,
+                    url: role_url(&r.id),
+                    documents: n,
+                })
+            })
             .collect();
-        everyone.sort_by(|a, b| (a.doc_type, &a.title).cmp(&(b.doc_type, &b.title)));
-        ctx.insert("everyone", &everyone.into_iter().map(Self::doc_link).collect::<Vec<_>>());
-        let roles: Vec<Link> =
-            hb.roles.iter().filter(|r| r.id != "all-staff").filter_map(|r| self.role_link(&r.id)).collect();
-        ctx.insert("roles", &roles);
+        ctx.insert("audiences", &audiences);
+        let documents: Vec<&Document> = hb.documents.iter().filter(|d| d.url != "index.html").collect();
+        ctx.insert("by_type", &by_type(documents));
         ctx.insert("coverage", self.coverage);
         let title = home.map_or(hb.config.title.as_str(), |i| hb.documents[i].title.as_str());
+        ctx.insert("home_title", title);
         self.page(tera, "index.html", "index.html", title, ctx)
     }
 
     fn not_found(&self, tera: &Tera) -> Result<Page, Diagnostic> {
-        self.page(tera, "404.html", "404.html", "Page not found", Context::new())
+        // With base-url the root's path is known; otherwise the page finds it by climbing.
+        let base_path = self.hb.config.base_url.as_deref().and_then(|u| {
+            let rest = u.split_once("://").map_or(u, |(_, r)| r);
+            rest.find('/').map(|i| rest[i..].to_string())
+        });
+        let mut ctx = Context::new();
+        ctx.insert("base_path_json", &serde_json::to_string(&base_path).unwrap_or_else(|_| "null".into()));
+        self.page(tera, "404.html", "404.html", "Page not found", ctx)
     }
 
     fn controls_index(&self, tera: &Tera) -> Result<Page, Diagnostic> {
@@ -387,6 +501,7 @@ impl Site<'_> {
             theme: String,
             url: String,
             status: String,
+            status_class: String,
             documents: usize,
             data: String,
         }
@@ -408,17 +523,21 @@ impl Site<'_> {
                     families.entry(k.clone()).or_default().extend(vs.iter().cloned());
                     data.push_str(&format!(" data-{}=\"{}\"", escape(&k.replace('_', "-")), escape(&vs.join(" "))));
                 }
-                let status = match self.hb.decision(&c.id) {
-                    None => "no decision".to_string(),
-                    Some(d) if !d.applicable => "not applicable".to_string(),
-                    Some(d) => d.status.map_or("applicable", |s| s.as_str()).to_string(),
+                let (status, status_class) = match self.hb.decision(&c.id) {
+                    None => ("no decision", "undecided"),
+                    Some(d) if !d.applicable => ("not applicable", "excluded"),
+                    Some(d) => d.status.map_or(("applicable", "applicable"), |s| (s.as_str(), s.as_str())),
                 };
+                let status_class = format!("status-{status_class}");
+                let status = status.to_string();
+                data.push_str(&format!(" data-status=\"{}\"", escape(&status.replace(' ', "-"))));
                 Row {
                     id: c.id.clone(),
                     title: c.title.clone(),
                     theme: c.theme.clone(),
                     url: control_url(&c.id),
                     status,
+                    status_class,
                     documents: self.backlinks.control(&c.id).len(),
                     data,
                 }
@@ -432,29 +551,46 @@ impl Site<'_> {
         ctx.insert("total", &rows.len());
         ctx.insert("controls", &rows);
         ctx.insert("families", &families);
+        ctx.insert("crumbs", &crumbs(Vec::new(), "Controls"));
         self.page(tera, "controls.html", "controls/index.html", "Controls", ctx)
     }
 
     fn control_page(&self, tera: &Tera, i: usize) -> Result<Page, Diagnostic> {
         #[derive(Serialize)]
-        struct Attr<'a> {
+        struct Tag {
+            value: String,
+            /// The controls index filtered by this value.
+            url: String,
+        }
+        #[derive(Serialize)]
+        struct Attr {
             family: String,
-            values: &'a [String],
+            values: Vec<Tag>,
         }
         let hb = self.hb;
         let c = &hb.controls[i];
         let id = c.id.as_str();
         let url = control_url(id);
+        let tag = |key: &str, v: &str| Tag {
+            value: v.to_string(),
+            url: format!("controls/index.html?{}={}", key.replace('_', "-"), url_encode(v)),
+        };
         let mut ctx = Context::new();
         ctx.insert("control", c);
         ctx.insert("theme_title", &humanise(&c.theme));
-        ctx.insert("guidance", &self.guidance[i]);
+        ctx.insert("theme_url", &tag("theme", &c.theme).url);
+        ctx.insert("labels", &Labels::of(&c.framework));
+        ctx.insert("guidance", &wrap_tables(&self.guidance[i]));
         ctx.insert("decision", &hb.decision(id));
         let justification = hb.decision(id).and_then(|d| d.justification.as_deref());
         let html = justification.map(|j| justification_html(j, hb.risks.as_ref(), &root_of(&url)));
         ctx.insert("justification_html", &html);
         ctx.insert("implemented_by", self.backlinks.control(id));
-        let attrs: Vec<Attr> = c.attributes.iter().map(|(k, v)| Attr { family: humanise(k), values: v }).collect();
+        let attrs: Vec<Attr> = c
+            .attributes
+            .iter()
+            .map(|(k, v)| Attr { family: humanise(k), values: v.iter().map(|x| tag(k, x)).collect() })
+            .collect();
         ctx.insert("attributes", &attrs);
         let related: Vec<Link> = hb
             .clauses
@@ -466,6 +602,8 @@ impl Site<'_> {
         let risks: Vec<RiskLink> =
             self.published_risks().map(|reg| reg.treating(id).map(risk_link).collect()).unwrap_or_default();
         ctx.insert("risks", &risks);
+        let theme_step = step(&humanise(&c.theme), &tag("theme", &c.theme).url);
+        ctx.insert("crumbs", &crumbs(vec![step("Controls", "controls/index.html"), theme_step], id));
         self.page(tera, "control.html", &url, &format!("{} {}", c.id, c.title), ctx)
     }
 
@@ -498,6 +636,7 @@ impl Site<'_> {
         ctx.insert("clauses", &rows);
         ctx.insert("required", &required);
         ctx.insert("covered", &covered);
+        ctx.insert("crumbs", &crumbs(Vec::new(), "Clauses"));
         self.page(tera, "clauses.html", "clauses/index.html", "Management system clauses", ctx)
     }
 
@@ -522,6 +661,18 @@ impl Site<'_> {
         let controls: Vec<Link> =
             c.controls.iter().filter(|x| hb.control(x).is_some()).map(|x| self.control_link(x)).collect();
         ctx.insert("controls", &controls);
+        ctx.insert("labels", &Labels::of(&c.framework));
+        // Clause 6.1.3 asks for the Statement of Applicability itself.
+        ctx.insert("soa_clause", &(c.framework.starts_with("iso27001") && id == "6.1.3"));
+        let mut steps = vec![step("Clauses", "clauses/index.html")];
+        let mut parent = c.parent_id();
+        let mut ancestors = Vec::new();
+        while let Some(p) = parent.and_then(|p| hb.clause(p)) {
+            ancestors.push(step(&format!("{} {}", p.id, p.title), &clause_url(&p.id)));
+            parent = p.parent_id();
+        }
+        steps.extend(ancestors.into_iter().rev());
+        ctx.insert("crumbs", &crumbs(steps, &format!("{} {}", c.id, c.title)));
         self.page(tera, "clause.html", &clause_url(id), &format!("Clause {} {}", c.id, c.title), ctx)
     }
 
@@ -540,35 +691,52 @@ impl Site<'_> {
             .collect();
         let mut ctx = Context::new();
         ctx.insert("roles", &rows);
+        ctx.insert("crumbs", &crumbs(Vec::new(), "Roles"));
         self.page(tera, "roles.html", "roles/index.html", "Roles", ctx)
     }
 
     fn role_page(&self, tera: &Tera, i: usize) -> Result<Page, Diagnostic> {
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            title: &'a str,
-            url: &'a str,
-            #[serde(rename = "type")]
-            doc_type: &'static str,
-        }
         let hb = self.hb;
         let role = &hb.roles[i];
         let id = role.id.as_str();
-        fn to_doc(d: &Document) -> Doc<'_> {
-            Doc { title: &d.title, url: &d.url, doc_type: d.doc_type.as_str() }
-        }
-        let specific = hb.documents.iter().filter(|d| d.audience.iter().any(|a| a == id));
-        let general = hb.documents.iter().filter(|d| id != "all-staff" && d.audience.iter().any(|a| a == "all-staff"));
+        let specific = hb.documents.iter().enumerate().filter(|(_, d)| d.audience.iter().any(|a| a == id));
+        let general = hb
+            .documents
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| id != "all-staff" && d.audience.iter().any(|a| a == "all-staff"));
         let mut seen = BTreeSet::new();
-        let applies: Vec<Doc> = specific.chain(general).filter(|d| seen.insert(&d.id)).map(to_doc).collect();
-        let owns: Vec<Doc> = hb.documents.iter().filter(|d| d.owner.as_deref() == Some(id)).map(to_doc).collect();
-        let approves: Vec<Doc> =
-            hb.documents.iter().filter(|d| d.approver.as_deref() == Some(id)).map(to_doc).collect();
+        let mut applies: Vec<(usize, &Document)> =
+            specific.chain(general).filter(|(_, d)| seen.insert(&d.id)).collect();
+        applies.sort_by(|a, b| reading_key(a.1).cmp(&reading_key(b.1)));
+        // The sections of each document that name the role (its title, or its id in words).
+        let needles: Vec<String> = [role.title.as_str(), &id.replace('-', " ")]
+            .iter()
+            .map(|n| n.to_lowercase().trim_end_matches('s').to_string())
+            .filter(|n| n.len() >= 3)
+            .collect();
+        // Sections are looked up in the documents written for this role (not in those for
+        // everyone, which apply whole): each is rendered again here, once.
+        let docs: Vec<RoleDoc> = applies
+            .iter()
+            .map(|&(i, d)| {
+                let sections = if id != "all-staff" && d.audience.iter().any(|a| a == id) {
+                    sections_naming(&self.rendered[i], &self.document_html(i)?, &needles)
+                } else {
+                    Vec::new()
+                };
+                Ok(RoleDoc { link: Self::doc_link(d), doc_type: d.doc_type, sections })
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        let links = |f: &dyn Fn(&Document) -> bool| -> Vec<Link> {
+            hb.documents.iter().filter(|d| f(d)).map(Self::doc_link).collect()
+        };
         let mut ctx = Context::new();
         ctx.insert("role", role);
-        ctx.insert("applies", &applies);
-        ctx.insert("owns", &owns);
-        ctx.insert("approves", &approves);
+        ctx.insert("applies", &group_by_type(docs));
+        ctx.insert("owns", &links(&|d| d.owner.as_deref() == Some(id)));
+        ctx.insert("approves", &links(&|d| d.approver.as_deref() == Some(id)));
+        ctx.insert("crumbs", &crumbs(vec![step("Roles", "roles/index.html")], &role.title));
         let owned = |reg: &'_ crate::risk::Register| -> Vec<RiskLink> {
             reg.risks.iter().filter(|r| r.owner.as_deref() == Some(id)).map(risk_link).collect()
         };
@@ -613,10 +781,33 @@ impl Site<'_> {
         let mut ctx = Context::new();
         ctx.insert("applicable", &self.soa.iter().filter(|r| r.applicable == Some(true)).count());
         ctx.insert("excluded", &self.soa.iter().filter(|r| r.applicable == Some(false)).count());
+        ctx.insert("undecided", &self.soa.iter().filter(|r| r.applicable.is_none()).count());
         ctx.insert("rows", &rows);
         ctx.insert("themes", &themes);
         ctx.insert("statuses", &statuses);
+        ctx.insert("control", &self.document_control(SOA_DOCUMENT));
+        ctx.insert("crumbs", &crumbs(Vec::new(), "Statement of Applicability"));
         self.page(tera, "soa.html", "soa.html", "Statement of Applicability", ctx)
+    }
+
+    /// The document-control data of a generated page that a document stands behind (the SoA's
+    /// version, approver and dates come from the document with id `SOA`).
+    fn document_control(&self, id: &str) -> Option<DocumentControl> {
+        let d = self.hb.document(id)?;
+        let review = ReviewStatus::of(d.review, self.hb.build_date);
+        let who = |r: &Option<String>| r.as_deref().map(|o| self.role_link(o).unwrap_or_else(|| plain(o)));
+        Some(DocumentControl {
+            link: Self::doc_link(d),
+            version: d.version.clone(),
+            owner: who(&d.owner),
+            approver: who(&d.approver),
+            approved: d.approved.map(|x| x.to_string()),
+            review: d.review.map(|x| x.to_string()),
+            review_status: review.as_str(),
+            review_class: review_class(review),
+            classification: d.classification.clone(),
+            cls_rank: self.hb.config.level_rank(&d.classification).unwrap_or(0),
+        })
     }
 
     fn register_page(&self, tera: &Tera) -> Result<Page, Diagnostic> {
@@ -627,36 +818,161 @@ impl Site<'_> {
             #[serde(rename = "type")]
             doc_type: &'static str,
             version: &'a str,
-            owner: &'a str,
-            approver: &'a str,
+            owner: Option<Link>,
+            approver: Option<Link>,
             approved: String,
             review: String,
             classification: &'a str,
             review_status: &'static str,
             review_class: &'static str,
+            /// Overdue first, then due soon, then the rest: the order an auditor reads.
+            urgency: u8,
             url: &'a str,
         }
-        let rows: Vec<Row> = crate::audit::register(self.hb)
+        let who = |r: &Option<String>| r.as_deref().map(|o| self.role_link(o).unwrap_or_else(|| plain(o)));
+        let mut rows: Vec<Row> = crate::audit::register(self.hb)
             .into_iter()
             .map(|(d, st)| Row {
                 id: &d.id,
                 title: &d.title,
                 doc_type: d.doc_type.as_str(),
                 version: d.version.as_deref().unwrap_or(""),
-                owner: d.owner.as_deref().unwrap_or(""),
-                approver: d.approver.as_deref().unwrap_or(""),
+                owner: who(&d.owner),
+                approver: who(&d.approver),
                 approved: d.approved.map(|x| x.to_string()).unwrap_or_default(),
                 review: d.review.map(|x| x.to_string()).unwrap_or_default(),
                 classification: &d.classification,
                 review_status: st.as_str(),
                 review_class: review_class(st),
+                urgency: match st {
+                    ReviewStatus::Overdue => 0,
+                    ReviewStatus::DueSoon => 1,
+                    ReviewStatus::NoReviewDate => 2,
+                    ReviewStatus::Current => 3,
+                },
                 url: &d.url,
             })
             .collect();
+        rows.sort_by_key(|r| r.urgency);
+        let types: BTreeSet<&str> = rows.iter().map(|r| r.doc_type).collect();
+        let levels: Vec<&String> =
+            self.hb.config.levels.iter().filter(|l| rows.iter().any(|r| r.classification == l.as_str())).collect();
         let mut ctx = Context::new();
         ctx.insert("overdue", &rows.iter().filter(|r| r.review_class == "overdue").count());
+        ctx.insert("due_soon", &rows.iter().filter(|r| r.review_class == "due-soon").count());
         ctx.insert("rows", &rows);
+        ctx.insert("types", &types);
+        ctx.insert("levels", &levels);
+        ctx.insert("crumbs", &crumbs(Vec::new(), "Document register"));
         self.page(tera, "register.html", "register.html", "Document register", ctx)
+    }
+
+    /// print.html: the whole handbook in reading order (home, documents by type, clauses,
+    /// controls, the SoA) on one page, its links turned into in-page anchors.
+    fn print_page(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct PrintDoc<'a> {
+            anchor: String,
+            title_anchor: Option<String>,
+            doc: &'a Document,
+            owner: Option<Link>,
+            approver: Option<Link>,
+            review_status: &'static str,
+            cls_rank: usize,
+            html: String,
+        }
+        #[derive(Serialize)]
+        struct PrintClause<'a> {
+            anchor: String,
+            clause: &'a crate::model::Clause,
+            providers: Vec<Link>,
+        }
+        #[derive(Serialize)]
+        struct PrintControl<'a> {
+            anchor: String,
+            control: &'a crate::model::Control,
+            decision: Option<&'a crate::model::SoaDecision>,
+            implemented_by: Vec<Link>,
+            guidance: String,
+        }
+        let hb = self.hb;
+        let mut printed: HashSet<&str> = hb.documents.iter().map(|d| d.url.as_str()).collect();
+        let control_urls: Vec<String> = hb.controls.iter().map(|c| control_url(&c.id)).collect();
+        let clause_urls: Vec<String> = hb.clauses.iter().map(|c| clause_url(&c.id)).collect();
+        printed.extend(control_urls.iter().map(String::as_str));
+        printed.extend(clause_urls.iter().map(String::as_str));
+        printed.insert("soa.html");
+        let in_print = |url: &str| Link {
+            id: String::new(),
+            title: String::new(),
+            url: Some(format!("#{}", print::anchor_of(url))),
+        };
+        let cite = |c: &Citation| Link { id: c.id.to_string(), title: c.title.to_string(), ..in_print(&c.url) };
+        let who = |r: &Option<String>| r.as_deref().map(|o| self.role_link(o).unwrap_or_else(|| plain(o)));
+        let home = hb.documents.iter().position(|d| d.url == "index.html");
+        let home_html = match home {
+            Some(i) => Some(print::rewrite(split_title(&self.document_html(i)?).1, "index.html", &printed)),
+            None => None,
+        };
+        let mut order: Vec<usize> = (0..hb.documents.len()).filter(|&i| Some(i) != home).collect();
+        order.sort_by(|&a, &b| reading_key(&hb.documents[a]).cmp(&reading_key(&hb.documents[b])));
+        let mut groups: BTreeMap<DocType, Vec<PrintDoc>> = BTreeMap::new();
+        for i in order {
+            let d = &hb.documents[i];
+            let html = self.document_html(i)?;
+            let (title_id, body) = split_title(&html);
+            groups.entry(d.doc_type).or_default().push(PrintDoc {
+                anchor: print::anchor_of(&d.url),
+                title_anchor: title_id.map(|t| print::inner_anchor(&d.url, &t)),
+                doc: d,
+                owner: who(&d.owner),
+                approver: who(&d.approver),
+                review_status: ReviewStatus::of(d.review, hb.build_date).as_str(),
+                cls_rank: hb.config.level_rank(&d.classification).unwrap_or(0),
+                html: print::rewrite(body, &d.url, &printed),
+            });
+        }
+        let parts: Vec<TypeGroup<PrintDoc>> = groups
+            .into_iter()
+            .map(|(t, items)| {
+                let (title, id) = type_heading(t);
+                TypeGroup { title, id, items }
+            })
+            .collect();
+        let clauses: Vec<PrintClause> = hb
+            .clauses
+            .iter()
+            .zip(&clause_urls)
+            .map(|(c, url)| PrintClause {
+                anchor: print::anchor_of(url),
+                clause: c,
+                providers: self.backlinks.clause_providers(&c.id).into_iter().map(cite).collect(),
+            })
+            .collect();
+        let controls: Vec<PrintControl> = hb
+            .controls
+            .iter()
+            .zip(&control_urls)
+            .enumerate()
+            .map(|(i, (c, url))| PrintControl {
+                anchor: print::anchor_of(url),
+                control: c,
+                decision: hb.decision(&c.id),
+                implemented_by: self.backlinks.control(&c.id).iter().map(cite).collect(),
+                guidance: print::rewrite(&self.guidance[i], url, &printed),
+            })
+            .collect();
+        let mut ctx = Context::new();
+        ctx.insert("home_html", &home_html);
+        ctx.insert("home_anchor", &print::anchor_of("index.html"));
+        ctx.insert("parts", &parts);
+        ctx.insert("clauses", &clauses);
+        ctx.insert("controls", &controls);
+        ctx.insert("soa_anchor", &print::anchor_of("soa.html"));
+        ctx.insert("soa_control", &self.document_control(SOA_DOCUMENT));
+        ctx.insert("edition", &hb.config.classification);
+        ctx.insert("edition_rank", &hb.config.level_rank(&hb.config.classification).unwrap_or(0));
+        self.page(tera, "print.html", "print.html", "Print edition", ctx)
     }
 
     fn coverage_page(&self, tera: &Tera) -> Result<Page, Diagnostic> {
@@ -703,48 +1019,85 @@ impl Site<'_> {
         ctx.insert("covered", &self.coverage.covered);
         ctx.insert("applicable", &self.coverage.applicable);
         ctx.insert("total", &self.coverage.gaps.len());
+        ctx.insert("crumbs", &crumbs(Vec::new(), "Coverage"));
         self.page(tera, "coverage.html", "coverage.html", "Coverage", ctx)
+    }
+
+    /// The navigation, in reading order: home, the documents folder by folder, then the
+    /// management-system pages. nav.js, the server-side sidebar and prev/next all read it.
+    fn nav_tree(&self) -> Vec<NavItem> {
+        let hb = self.hb;
+        let mut groups: BTreeMap<&str, Vec<&Document>> = BTreeMap::new();
+        for d in hb.documents.iter().filter(|d| d.url != "index.html") {
+            groups.entry(d.path.split_once('/').map_or("", |(f, _)| f)).or_default().push(d);
+        }
+        let mut nav = vec![NavItem::link("Home", "index.html")];
+        for (folder, docs) in groups {
+            nav.push(NavItem {
+                t: folder_title(hb, folder),
+                u: None,
+                c: docs.iter().map(|d| NavItem::link(&d.title, &d.url)).collect(),
+            });
+        }
+        let mut management: Vec<NavItem> = MANAGEMENT_PAGES.iter().map(|(t, u)| NavItem::link(t, u)).collect();
+        if self.published_risks().is_some() {
+            management.push(NavItem::link("Risk register", "risks/index.html"));
+        }
+        nav.push(NavItem { t: "Management system".into(), u: None, c: management });
+        nav
+    }
+
+    /// The sidebar written into every page for readers without JavaScript: the whole tree for
+    /// a small book, only the top level (home, policies, management system) for a large one,
+    /// so that output stays linear in the page count.
+    fn nav_static(&self, nav: &[NavItem]) -> Vec<NavItem> {
+        let documents: usize = nav.iter().map(|g| g.c.len()).sum();
+        if documents <= STATIC_NAV_MAX {
+            return nav.to_vec();
+        }
+        let mut top =
+            vec![NavItem::link("Home", "index.html"), NavItem::link("Policies and documents", "index.html#policies")];
+        top.extend(nav.last().cloned());
+        top
+    }
+
+    /// Previous and next page, per page: documents in navigation order, controls and clauses
+    /// in catalogue order.
+    fn pager(&self, nav: &[NavItem]) -> BTreeMap<String, Pager> {
+        let hb = self.hb;
+        let mut map = BTreeMap::new();
+        let mut chain = |seq: Vec<Link>| {
+            for (i, l) in seq.iter().enumerate() {
+                let Some(url) = l.url.clone() else { continue };
+                let prev = i.checked_sub(1).map(|p| seq[p].clone());
+                let next = seq.get(i + 1).cloned();
+                map.insert(url, Pager { prev, next });
+            }
+        };
+        // Home and the documents: every group but the last (the management-system pages).
+        let documents = nav[..nav.len().saturating_sub(1)]
+            .iter()
+            .flat_map(|g| {
+                g.u.iter()
+                    .map(|u| (g.t.as_str(), u))
+                    .chain(g.c.iter().filter_map(|i| i.u.as_ref().map(|u| (i.t.as_str(), u))))
+            })
+            .map(|(t, u)| Link { id: String::new(), title: t.to_string(), url: Some(u.clone()) });
+        chain(documents.collect());
+        chain(hb.controls.iter().map(|c| self.control_link(&c.id)).map(titled).collect());
+        chain(
+            hb.clauses
+                .iter()
+                .map(|c| self.clause_link(&c.id))
+                .map(|l| Link { title: format!("Clause {} {}", l.id, l.title), ..l })
+                .collect(),
+        );
+        map
     }
 
     /// The one shared navigation file: `window.ISMSBOOK_NAV = [...]`.
     fn nav_js(&self) -> Vec<u8> {
-        #[derive(Serialize)]
-        struct Item {
-            t: String,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            u: Option<String>,
-            #[serde(skip_serializing_if = "Vec::is_empty")]
-            c: Vec<Item>,
-        }
-        let item = |t: &str, u: &str| Item { t: t.to_string(), u: Some(u.to_string()), c: Vec::new() };
-        let mut groups: BTreeMap<String, Vec<&Document>> = BTreeMap::new();
-        for d in self.hb.documents.iter().filter(|d| d.url != "index.html") {
-            let folder = d.path.split_once('/').map_or("", |(f, _)| f).to_string();
-            groups.entry(folder).or_default().push(d);
-        }
-        let mut nav = vec![item("Home", "index.html")];
-        for (folder, docs) in groups {
-            let title = if folder.is_empty() { "Documents".to_string() } else { humanise(&folder) };
-            nav.push(Item { t: title, u: None, c: docs.iter().map(|d| item(&d.title, &d.url)).collect() });
-        }
-        nav.push(Item {
-            t: "Management system".into(),
-            u: None,
-            c: vec![
-                item("Clauses", "clauses/index.html"),
-                item("Controls", "controls/index.html"),
-                item("Statement of Applicability", "soa.html"),
-                item("Document register", "register.html"),
-                item("Coverage", "coverage.html"),
-                item("Roles", "roles/index.html"),
-            ],
-        });
-        if self.published_risks().is_some()
-            && let Some(Item { c, .. }) = nav.last_mut()
-        {
-            c.push(item("Risk register", "risks/index.html"));
-        }
-        let json = serde_json::to_string(&nav).unwrap_or_else(|_| "[]".into());
+        let json = serde_json::to_string(&self.nav_tree()).unwrap_or_else(|_| "[]".into());
         format!("window.ISMSBOOK_NAV = {json};\n").into_bytes()
     }
 
@@ -818,6 +1171,187 @@ fn review_class(st: ReviewStatus) -> &'static str {
         ReviewStatus::Overdue => "overdue",
         ReviewStatus::NoReviewDate => "none",
     }
+}
+
+/// A document that applies to a role, with the sections that name the role.
+#[derive(Serialize)]
+struct RoleDoc {
+    link: Link,
+    #[serde(skip)]
+    doc_type: DocType,
+    sections: Vec<crate::audit::Section>,
+}
+
+/// Documents of one type, under a heading.
+#[derive(Serialize)]
+struct TypeGroup<T> {
+    title: &'static str,
+    id: &'static str,
+    items: Vec<T>,
+}
+
+fn type_heading(t: DocType) -> (&'static str, &'static str) {
+    match t {
+        DocType::Policy => ("Policies", "policies"),
+        DocType::Standard => ("Standards", "standards"),
+        DocType::Procedure => ("Procedures", "procedures"),
+        DocType::Guideline => ("Guidelines", "guidelines"),
+        DocType::Record => ("Records", "records"),
+        DocType::Page => ("Guides and other pages", "pages"),
+    }
+}
+
+fn group_by_type(docs: Vec<RoleDoc>) -> Vec<TypeGroup<RoleDoc>> {
+    let mut groups: BTreeMap<DocType, Vec<RoleDoc>> = BTreeMap::new();
+    for d in docs {
+        groups.entry(d.doc_type).or_default().push(d);
+    }
+    groups
+        .into_iter()
+        .map(|(t, items)| {
+            let (title, id) = type_heading(t);
+            TypeGroup { title, id, items }
+        })
+        .collect()
+}
+
+/// Documents grouped by type (policies first), each group by title.
+fn by_type(docs: Vec<&Document>) -> Vec<TypeGroup<Link>> {
+    let mut groups: BTreeMap<DocType, Vec<&Document>> = BTreeMap::new();
+    for d in docs {
+        groups.entry(d.doc_type).or_default().push(d);
+    }
+    groups
+        .into_iter()
+        .map(|(t, mut items)| {
+            items.sort_by(|a, b| a.title.cmp(&b.title));
+            let (title, id) = type_heading(t);
+            TypeGroup { title, id, items: items.into_iter().map(Site::doc_link).collect() }
+        })
+        .collect()
+}
+
+/// Navigation order of documents: folder, then path.
+fn reading_key(d: &Document) -> (&str, &str) {
+    (d.path.split_once('/').map_or("", |(f, _)| f), d.path.as_str())
+}
+
+/// The `##`/`###` sections of a rendered document whose text names one of `needles`
+/// (lowercase), matched at the start of a word.
+fn sections_naming(r: &Rendered, html: &str, needles: &[String]) -> Vec<crate::audit::Section> {
+    let starts: Vec<(usize, &Heading)> = r
+        .headings
+        .iter()
+        .filter(|h| h.level == 2 || h.level == 3)
+        .filter_map(|h| html.find(&format!(" id=\"{}\"", h.id)).map(|p| (p, h)))
+        .collect();
+    let mut out = Vec::new();
+    for (k, (start, h)) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).map_or(html.len(), |n| n.0);
+        let text = html[*start..end].to_lowercase();
+        let named = needles.iter().any(|n| {
+            text.match_indices(n.as_str())
+                .any(|(p, _)| p == 0 || !text[..p].chars().next_back().is_some_and(char::is_alphanumeric))
+        });
+        if named {
+            out.push(crate::audit::Section { anchor: h.id.clone(), title: h.title.clone() });
+        }
+    }
+    out
+}
+
+/// A folder's title in the navigation: the title of its `index.md`, else its name as written
+/// (never re-cased: "isms" stays "isms", not "Isms").
+fn folder_title(hb: &Handbook, folder: &str) -> String {
+    if folder.is_empty() {
+        return "Documents".to_string();
+    }
+    hb.index
+        .document_by_path
+        .get(&format!("{folder}/index.md"))
+        .map_or_else(|| folder.to_string(), |&i| hb.documents[i].title.clone())
+}
+
+/// What the requirement and the guidance of a catalogue are, said on every control page.
+#[derive(Serialize)]
+struct Labels {
+    requirement: &'static str,
+    guidance: &'static str,
+    clause: &'static str,
+}
+
+impl Labels {
+    fn of(framework: &str) -> Labels {
+        if framework.starts_with("iso27001") {
+            Labels {
+                requirement: "ISO/IEC 27001 Annex A requirement (in our words)",
+                guidance: "Guidance, in the manner of ISO/IEC 27002 (in our words)",
+                clause: "ISO/IEC 27001 requirement (in our words)",
+            }
+        } else {
+            Labels { requirement: "Requirement", guidance: "Guidance", clause: "Requirement" }
+        }
+    }
+}
+
+/// Percent-encodes a query value.
+fn url_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `A.5.15 Access control` as one title.
+fn titled(l: Link) -> Link {
+    Link { title: format!("{} {}", l.id, l.title), ..l }
+}
+
+/// The top-bar entry a page belongs to.
+fn section_of(kind: &str) -> &'static str {
+    match kind {
+        "control" | "controls" => "controls",
+        "role" | "roles" => "roles",
+        "soa" => "soa",
+        "register" => "register",
+        "coverage" => "coverage",
+        "risk" | "risks" => "risks",
+        _ => "",
+    }
+}
+
+/// A breadcrumb trail: home, the given steps, then the current page (no link).
+fn crumbs(steps: Vec<Link>, current: &str) -> Vec<Link> {
+    let mut out = vec![Link { id: String::new(), title: "Home".into(), url: Some("index.html".into()) }];
+    out.extend(steps);
+    out.push(Link { id: String::new(), title: current.to_string(), url: None });
+    out
+}
+
+fn step(title: &str, url: &str) -> Link {
+    Link { id: String::new(), title: title.to_string(), url: Some(url.to_string()) }
+}
+
+/// Markdown tables scroll inside their own box on narrow screens.
+fn wrap_tables(html: &str) -> String {
+    if !html.contains("<table>") {
+        return html.to_string();
+    }
+    html.replace("<table>", "<div class=\"table-wrap\"><table>").replace("</table>", "</table></div>")
+}
+
+/// Splits a leading `<h1 id="x">...</h1>` off rendered Markdown: (its id, the rest).
+fn split_title(html: &str) -> (Option<String>, &str) {
+    let trimmed = html.trim_start();
+    if let Some(rest) = trimmed.strip_prefix("<h1 id=\"")
+        && let Some((id, _)) = rest.split_once('"')
+        && let Some(end) = trimmed.find("</h1>")
+    {
+        return (Some(id.to_string()), trimmed[end + 5..].trim_start_matches('\n'));
+    }
+    (None, html)
 }
 
 /// `security_properties` -> `Security properties`.

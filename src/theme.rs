@@ -27,6 +27,7 @@ pub const DEFAULT: &[(&str, &[u8])] = embed!(
     "risks.html",
     "risk.html",
     "404.html",
+    "print.html",
     "assets/style.css",
     "assets/ismsbook.js",
     "search/search.js",

@@ -34,7 +34,7 @@ pub const MAX_SEGMENT: usize = 200;
 pub const GENERATED_DIRS: [&str; 6] = ["controls/", "clauses/", "roles/", "risks/", "search/", "oscal/"];
 
 /// Pages and files the generator always writes (build-dir-relative), besides the per-id pages.
-pub const FIXED_PAGES: [&str; 20] = [
+pub const FIXED_PAGES: [&str; 21] = [
     "index.html",
     "404.html",
     "controls/index.html",
@@ -45,6 +45,7 @@ pub const FIXED_PAGES: [&str; 20] = [
     "register.html",
     "register.csv",
     "coverage.html",
+    "print.html",
     "handbook.json",
     "handbook.schema.json",
     "soa.xlsx",
@@ -178,8 +179,7 @@ pub fn asset_url(rel: &str) -> String {
 }
 
 /// Files the generator writes in some builds (or will): no source may take their place either.
-pub const SOMETIMES_GENERATED: [&str; 6] =
-    ["sitemap.xml", "risks.csv", "print.html", "handbook.schema.json", "soa.xlsx", "register.xlsx"];
+pub const SOMETIMES_GENERATED: [&str; 2] = ["sitemap.xml", "risks.csv"];
 
 /// Whether a build-dir-relative output path is, or may be, one the generator writes itself (a
 /// fixed page, a page under a generated folder, sitemap.xml, ...): a source file there would

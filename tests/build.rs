@@ -206,7 +206,7 @@ fn markdown_features_and_heading_anchors() {
         "<h2 id=\"scope\">",
         "<h2 id=\"scope-1\">",
         "<h3 id=\"my-id\">",
-        "href=\"#scope\" aria-hidden=\"true\">#</a>",
+        "href=\"#scope\" aria-hidden=\"true\" tabindex=\"-1\">#</a>",
         "<del>old</del>",
         "<table>",
         "type=\"checkbox\"",
