@@ -929,7 +929,7 @@ impl Site<'_> {
                 approver: who(&d.approver),
                 review_status: ReviewStatus::of(d.review, hb.build_date).as_str(),
                 cls_rank: hb.config.level_rank(&d.classification).unwrap_or(0),
-                html: print::rewrite(body, &d.url, &printed),
+                html: print::rewrite(&wrap_tables(body), &d.url, &printed),
             });
         }
         let parts: Vec<TypeGroup<PrintDoc>> = groups
