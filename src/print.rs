@@ -25,21 +25,29 @@ pub fn inner_anchor(url: &str, id: &str) -> String {
 pub fn rewrite(html: &str, page: &str, printed: &HashSet<&str>) -> String {
     const ATTRS: [&str; 3] = [" id=\"", " href=\"", " src=\""];
     let mut out = String::with_capacity(html.len() + html.len() / 16);
-    let mut rest = html;
-    while let Some((at, which)) = ATTRS.iter().enumerate().filter_map(|(k, a)| rest.find(a).map(|i| (i, k))).min() {
-        let start = at + ATTRS[which].len();
-        out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        let Some(end) = rest.find('"') else { break };
-        let value = &rest[..end];
+    let mut at = 0;
+    // The next occurrence of each attribute at or after `at`, searched again only once passed:
+    // one pass over the page, however many links it has.
+    let find = |from: usize, k: usize| html[from..].find(ATTRS[k]).map(|i| from + i);
+    let mut next: [Option<usize>; 3] = [find(0, 0), find(0, 1), find(0, 2)];
+    while let Some((pos, which)) = next.iter().enumerate().filter_map(|(k, p)| p.map(|p| (p, k))).min() {
+        let start = pos + ATTRS[which].len();
+        let Some(len) = html[start..].find('"') else { break };
+        out.push_str(&html[at..start]);
+        let value = &html[start..start + len];
         match which {
             0 => out.push_str(&inner_anchor(page, value)),
             1 => out.push_str(&print_href(value, page, printed)),
             _ => out.push_str(&print_href(value, page, &HashSet::new())),
         }
-        rest = &rest[end..];
+        at = start + len;
+        for (k, p) in next.iter_mut().enumerate() {
+            if p.is_some_and(|p| p < at) {
+                *p = find(at, k);
+            }
+        }
     }
-    out.push_str(rest);
+    out.push_str(&html[at..]);
     out
 }
 

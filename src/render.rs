@@ -1239,12 +1239,15 @@ fn reading_key(d: &Document) -> (&str, &str) {
 /// The `##`/`###` sections of a rendered document whose text names one of `needles`
 /// (lowercase), matched at the start of a word.
 fn sections_naming(r: &Rendered, html: &str, needles: &[String]) -> Vec<crate::audit::Section> {
-    let starts: Vec<(usize, &Heading)> = r
-        .headings
-        .iter()
-        .filter(|h| h.level == 2 || h.level == 3)
-        .filter_map(|h| html.find(&format!(" id=\"{}\"", h.id)).map(|p| (p, h)))
-        .collect();
+    // Headings come in page order: each is searched for after the previous one (one pass).
+    let mut from = 0;
+    let mut starts: Vec<(usize, &Heading)> = Vec::new();
+    for h in r.headings.iter().filter(|h| h.level == 2 || h.level == 3) {
+        if let Some(p) = html[from..].find(&format!(" id=\"{}\"", h.id)) {
+            from += p;
+            starts.push((from, h));
+        }
+    }
     let mut out = Vec::new();
     for (k, (start, h)) in starts.iter().enumerate() {
         let end = starts.get(k + 1).map_or(html.len(), |n| n.0);
