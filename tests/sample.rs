@@ -250,7 +250,7 @@ fn sample_gap_and_overdue_review_appear_in_every_auditor_view() {
         .map(|d| d.split(": ").nth(1).and_then(|x| x.split(']').next()).unwrap_or("").to_string())
         .collect();
     assert_eq!(codes, ["warning[review-overdue", "warning[risk-action-overdue", "warning[control-not-implemented"]);
-    assert!(stderr(&conf).contains("checked 42 documents, 93 controls, 41 clauses: 0 error(s), 3 warning(s)"));
+    assert!(stderr(&conf).contains("checked 43 documents, 93 controls, 41 clauses: 0 error(s), 3 warning(s)"));
     // The overdue action is visible where a risk owner and an auditor look.
     let r006 = read(&out.join("risks/R-006.html"));
     assert!(r006.contains("2026-11-15"), "R-006 page lacks the overdue action");
@@ -413,7 +413,7 @@ fn every_document_is_controlled_and_reviewed_within_twelve_months() {
         }
     }
     assert_eq!(
-        records, 9,
-        "records: objectives, competence, risk assessment, treatment plan, access review, monitoring, audit, review minutes, corrective actions"
+        records, 10,
+        "records: objectives, competence, risk assessment, treatment plan, access review, monitoring, audit, review minutes, corrective actions, the SoA approval"
     );
 }
