@@ -632,7 +632,8 @@ impl Marks {
 }
 
 /// The files made only of document surfaces (see [`surface`]) and the non-document sources,
-/// never of body text or source hashes. A file kind not listed here is always rendered.
+/// never of body text or source hashes. A file kind not listed here is always rendered: role
+/// pages, for one, list the sections of a document's body that name the role.
 fn shows_only_surfaces(job: Job) -> bool {
     matches!(
         job,
@@ -645,7 +646,6 @@ fn shows_only_surfaces(job: Job) -> bool {
             | Job::ControlsIndex
             | Job::ClausesIndex
             | Job::RolesIndex
-            | Job::Role(_)
             | Job::Control(_)
             | Job::Clause(_)
             | Job::RisksIndex
