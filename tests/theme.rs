@@ -120,9 +120,9 @@ fn soa_is_audit_grade() {
         &[
             "<h1>Statement of Applicability</h1>",
             "aria-label=\"Document control of the Statement of Applicability\"",
-            "<dt>Version</dt><dd>3.0</dd>",
+            "<dt>Version</dt><dd>4.0</dd>",
             "<dt>Approved by</dt><dd><a href=\"roles/ceo.html\">Chief Executive Officer</a>",
-            "<dt>Approved</dt><dd class=\"nowrap\">2026-03-02</dd>",
+            "<dt>Approved</dt><dd class=\"nowrap\">2026-11-16</dd>",
             "data-filter-table=\"soa-table\"",
             "aria-live=\"polite\"",
             "data-count-for=\"soa-table\" data-where=\"applicable=yes\">",
