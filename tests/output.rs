@@ -34,15 +34,7 @@ fn write_doc(dir: &Path, i: usize, extra: &str) {
 
 /// Every file under `dir` (relative path -> bytes).
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e.path().strip_prefix(dir).expect("under dir").to_string_lossy().into_owned();
-            (rel, std::fs::read(e.path()).expect("read"))
-        })
-        .collect()
+    files(dir).into_iter().map(|rel| (rel.clone(), std::fs::read(dir.join(&rel)).expect("read"))).collect()
 }
 
 /// The paths where two snapshots differ (empty when identical).
@@ -52,15 +44,8 @@ fn differences(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) -> 
 }
 
 fn mtimes(dir: &Path) -> BTreeMap<String, SystemTime> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e.path().strip_prefix(dir).expect("under dir").to_string_lossy().into_owned();
-            (rel, e.metadata().expect("metadata").modified().expect("mtime"))
-        })
-        .collect()
+    let modified = |rel: &String| std::fs::metadata(dir.join(rel)).expect("metadata").modified().expect("mtime");
+    files(dir).into_iter().map(|rel| (rel.clone(), modified(&rel))).collect()
 }
 
 fn build(dir: &Path, args: &[&str]) -> String {
