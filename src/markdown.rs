@@ -534,7 +534,7 @@ fn relative_link(
     let Some(doc_path) = src.doc_path else {
         return LinkFate::Keep;
     };
-    let decoded = percent_decode(path);
+    let decoded = crate::urls::percent_decode_lossy(path);
     let Some(joined) = links::join_relative(doc_path, &decoded) else {
         out.diagnostics.push(broken(format!("`{dest}` points outside the handbook's source folder")));
         return LinkFate::Keep;
@@ -623,31 +623,10 @@ pub fn attachment_links(doc_path: &str, body: &str) -> Vec<String> {
         .filter(|d| !d.is_empty() && !is_external(d))
         .filter_map(|d| {
             let (path, _) = split_link(d);
-            let joined = links::join_relative(doc_path, &percent_decode(path))?;
+            let joined = links::join_relative(doc_path, &crate::urls::percent_decode_lossy(path))?;
             (!path.is_empty() && !joined.ends_with(".md")).then_some(joined)
         })
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(Ok(b)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16))
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

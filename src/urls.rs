@@ -207,6 +207,46 @@ pub fn generated_pages(hb: &Handbook) -> Vec<String> {
     pages
 }
 
+/// The bytes of `s` with every valid `%XX` escape decoded; a `%` not followed by two hex
+/// digits is kept as written. The flag says whether any such malformed escape was seen.
+fn percent_decode_bytes(s: &str) -> (Vec<u8>, bool) {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut malformed = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            match s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
+                Some(Ok(b)) => {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+                _ => malformed = true,
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    (out, malformed)
+}
+
+/// Decodes `%XX` escapes in a link written by an author: malformed escapes stay as written,
+/// bytes that are not UTF-8 become U+FFFD.
+pub fn percent_decode_lossy(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    String::from_utf8_lossy(&percent_decode_bytes(s).0).into_owned()
+}
+
+/// Decodes `%XX` escapes in a request path: `None` for a malformed escape or bytes that are
+/// not UTF-8 (a request the server refuses).
+pub fn percent_decode_strict(s: &str) -> Option<String> {
+    let (bytes, malformed) = percent_decode_bytes(s);
+    if malformed { None } else { String::from_utf8(bytes).ok() }
+}
+
 /// The prefix that leads from a page back to the build dir root: `../../` for `a/b/c.html`.
 pub fn root_of(page: &str) -> String {
     "../".repeat(page.matches('/').count())
@@ -275,5 +315,14 @@ mod tests {
         assert_eq!(check_path("policies/a b.md"), None);
         assert!(check_path("policies/.x/a.md").is_some());
         assert_eq!(root_of("policies/x/a.html"), "../../");
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode_strict("/a%20b/%2e%2e"), Some("/a b/..".to_string()));
+        assert_eq!(percent_decode_strict("/a%zz"), None);
+        assert_eq!(percent_decode_strict("/a%ff"), None);
+        assert_eq!(percent_decode_lossy("a%zz%20b.md"), "a%zz b.md");
+        assert_eq!(percent_decode_lossy("plain.md"), "plain.md");
     }
 }

@@ -32,7 +32,7 @@ pub fn resolve(root: &Path, url: &str) -> Resolved {
     if !path.starts_with('/') {
         return Resolved::Refused;
     }
-    let Some(decoded) = percent_decode(path) else { return Resolved::Refused };
+    let Some(decoded) = crate::urls::percent_decode_strict(path) else { return Resolved::Refused };
     if decoded.contains('\\') || decoded.contains('\0') {
         return Resolved::Refused;
     }
@@ -56,24 +56,6 @@ pub fn resolve(root: &Path, url: &str) -> Resolved {
         Ok(real) if !real.starts_with(&canonical_root) => Resolved::Refused,
         _ => Resolved::Missing,
     }
-}
-
-/// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The Content-Type of a file, by extension.
