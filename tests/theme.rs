@@ -6,18 +6,11 @@
 mod common;
 use common::*;
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
 /// The sample, built once for every test of this file.
 fn book() -> &'static Path {
-    static OUT: OnceLock<PathBuf> = OnceLock::new();
-    OUT.get_or_init(|| {
-        let out = temp_dir("theme").join("book");
-        let run = build_sample(&out, &[]);
-        assert!(run.status.success(), "{}", stderr(&run));
-        out
-    })
+    shared_sample_book("theme")
 }
 
 fn page(rel: &str) -> String {

@@ -12,8 +12,7 @@ use common::*;
 use fantoccini::key::Key;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const DESKTOP: (u32, u32) = (1366, 900);
@@ -39,13 +38,7 @@ const PAGE_KINDS: [&str; 15] = [
 ];
 
 fn book() -> &'static Path {
-    static OUT: OnceLock<PathBuf> = OnceLock::new();
-    OUT.get_or_init(|| {
-        let out = temp_dir("theme-browser").join("book");
-        let run = build_sample(&out, &[]);
-        assert!(run.status.success(), "{}", stderr(&run));
-        out
-    })
+    shared_sample_book("theme-browser")
 }
 
 fn url(rel: &str) -> String {

@@ -65,6 +65,18 @@ pub fn build_sample(out: &Path, extra: &[&str]) -> Output {
     sample(&args)
 }
 
+/// The sample built once for every test of the calling test file (default classification),
+/// into a temporary folder named after `name`.
+pub fn shared_sample_book(name: &str) -> &'static Path {
+    static OUT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    OUT.get_or_init(|| {
+        let out = temp_dir(name).join("book");
+        let run = build_sample(&out, &[]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        out
+    })
+}
+
 /// Runs `ismsbook ARGS` in `cwd` on the build date `epoch` (SOURCE_DATE_EPOCH).
 pub fn ismsbook_at(cwd: &Path, args: &[&str], epoch: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ismsbook"))
