@@ -43,11 +43,14 @@
 //! and template stages exactly as `build` does.
 //!
 //! [`Output::put`] takes `&self` and may be called from many threads at once.
+//! [`Output::put_stream`] is the same for a file too large to hold in memory (print.html): it
+//! is written as it is produced, compared with the file on disk on the way, so that unchanged
+//! bytes are still not rewritten.
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Fatal, display_path};
 use std::collections::BTreeSet;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -249,26 +252,9 @@ impl Output {
     /// Writes `bytes` as the build-dir-relative file `rel` unless it already holds exactly
     /// these bytes. Returns whether the file changed.
     pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<bool, Diagnostic> {
-        if !safe_relative(rel) {
-            return Err(Diagnostic::error(
-                "io-error",
-                Path::new(rel),
-                format!("refusing to write {rel}: not a plain path inside the build dir"),
-            ));
-        }
-        self.files.fetch_add(1, Ordering::Relaxed);
+        self.claim(rel)?;
         if self.mode == Mode::Discard {
             return Ok(true);
-        }
-        if self.mode == Mode::Staged {
-            let mut claimed = self.claimed.lock().unwrap_or_else(|p| p.into_inner());
-            if !claimed.insert(rel.to_string()) {
-                return Err(Diagnostic::error(
-                    "io-error",
-                    Path::new(rel),
-                    format!("two pages of this build would be written to {rel}"),
-                ));
-            }
         }
         let path = self.dir.join(rel);
         let replace = match std::fs::symlink_metadata(&path) {
@@ -291,16 +277,83 @@ impl Output {
             }
         };
         if replace {
-            let tmp = path.with_file_name(format!(
-                ".{}.ismsbook-tmp",
-                path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-            ));
+            let tmp = temporary(&path);
             std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| io_error(&path, e))?;
         } else {
             std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))?;
         }
         self.changed.lock().unwrap_or_else(|p| p.into_inner()).push(rel.to_string());
         Ok(true)
+    }
+
+    /// Writes the build-dir-relative file `rel` from what `fill` writes into the writer it is
+    /// given, never holding the whole file: for pages too large to keep in memory (print.html).
+    /// Same semantics as [`Output::put`]: the bytes are compared with the file on disk as they
+    /// come, and written (to a temporary file beside it, renamed over it at the end) only from
+    /// the first byte that differs, so an unchanged file keeps its inode and mtime; `check`
+    /// runs `fill` into a sink. Returns whether the file changed.
+    pub fn put_stream(
+        &self,
+        rel: &str,
+        fill: impl FnOnce(&mut dyn Write) -> Result<(), Diagnostic>,
+    ) -> Result<bool, Diagnostic> {
+        self.claim(rel)?;
+        if self.mode == Mode::Discard {
+            fill(&mut std::io::sink())?;
+            return Ok(true);
+        }
+        let path = self.dir.join(rel);
+        let old = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() => Some(std::fs::File::open(&path).map_err(|e| io_error(&path, e))?),
+            Ok(m) => {
+                let gone = if m.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+                gone.map_err(|e| io_error(&path, e))?;
+                None
+            }
+            Err(_) => {
+                self.folder(&path)?;
+                None
+            }
+        };
+        let tmp = temporary(&path);
+        let mut writer = Diverging::new(old, tmp.clone());
+        let done = fill(&mut writer).and_then(|()| writer.finish().map_err(|e| io_error(&path, e)));
+        let changed = match done {
+            Ok(changed) => changed,
+            Err(d) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(d);
+            }
+        };
+        if changed {
+            std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))?;
+            self.changed.lock().unwrap_or_else(|p| p.into_inner()).push(rel.to_string());
+        }
+        Ok(changed)
+    }
+
+    /// Counts a file of this build and, in a full build, claims its path (an error when two
+    /// files of the build claim the same one).
+    fn claim(&self, rel: &str) -> Result<(), Diagnostic> {
+        if !safe_relative(rel) {
+            return Err(Diagnostic::error(
+                "io-error",
+                Path::new(rel),
+                format!("refusing to write {rel}: not a plain path inside the build dir"),
+            ));
+        }
+        self.files.fetch_add(1, Ordering::Relaxed);
+        if self.mode == Mode::Staged {
+            let mut claimed = self.claimed.lock().unwrap_or_else(|p| p.into_inner());
+            if !claimed.insert(rel.to_string()) {
+                return Err(Diagnostic::error(
+                    "io-error",
+                    Path::new(rel),
+                    format!("two pages of this build would be written to {rel}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Removes the build-dir-relative file `rel` (in place; a full build removes whatever was
@@ -361,6 +414,92 @@ impl Drop for Output {
         if !self.done && self.mode == Mode::Staged && !self.spare.exists() {
             let _ = std::fs::rename(&self.dir, &self.spare);
         }
+    }
+}
+
+/// The temporary file a changed file is written to before it is renamed over `path`.
+fn temporary(path: &Path) -> PathBuf {
+    path.with_file_name(format!(".{}.ismsbook-tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()))
+}
+
+/// The writer of [`Output::put_stream`]: compares what it is given with the old file while the
+/// two agree; at the first difference it starts the temporary file with the old file's
+/// matching prefix and writes everything else there.
+struct Diverging {
+    /// The old file, while everything written so far matches its start.
+    old: Option<std::io::BufReader<std::fs::File>>,
+    /// How many bytes matched.
+    matched: u64,
+    tmp: PathBuf,
+    new: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl Diverging {
+    fn new(old: Option<std::fs::File>, tmp: PathBuf) -> Diverging {
+        Diverging { old: old.map(|f| std::io::BufReader::with_capacity(64 * 1024, f)), matched: 0, tmp, new: None }
+    }
+
+    /// Starts the temporary file with the bytes that matched so far.
+    fn diverge(&mut self) -> std::io::Result<&mut std::io::BufWriter<std::fs::File>> {
+        use std::io::{Read, Seek};
+        let mut new = std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(&self.tmp)?);
+        if let Some(old) = self.old.take() {
+            let mut file = old.into_inner();
+            file.seek(std::io::SeekFrom::Start(0))?;
+            std::io::copy(&mut file.take(self.matched), &mut new)?;
+        }
+        Ok(self.new.insert(new))
+    }
+
+    /// Completes the file: whether it differs from the old one (then it is in the temporary
+    /// file, complete).
+    fn finish(mut self) -> std::io::Result<bool> {
+        use std::io::BufRead;
+        let same = match (&self.new, &mut self.old) {
+            (None, Some(old)) => old.fill_buf()?.is_empty(),
+            _ => false,
+        };
+        if same {
+            return Ok(false);
+        }
+        if self.new.is_none() {
+            self.diverge()?;
+        }
+        if let Some(new) = self.new.take() {
+            new.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        }
+        Ok(true)
+    }
+}
+
+impl Write for Diverging {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        use std::io::BufRead;
+        if let Some(new) = &mut self.new {
+            return new.write(data);
+        }
+        let mut at = 0;
+        if let Some(old) = &mut self.old {
+            while at < data.len() {
+                let have = old.fill_buf()?;
+                let n = have.len().min(data.len() - at);
+                if n == 0 || have[..n] != data[at..at + n] {
+                    break;
+                }
+                old.consume(n);
+                at += n;
+            }
+            self.matched += at as u64;
+            if at == data.len() {
+                return Ok(data.len());
+            }
+        }
+        self.diverge()?.write_all(&data[at..])?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -479,4 +618,76 @@ pub fn clean(config: &Config) -> Result<bool, Fatal> {
         }
     }
     Ok(existed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh, empty folder for one test.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ismsbook-output-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn stream(out: &Output, rel: &str, parts: &[&str]) -> bool {
+        out.put_stream(rel, |w| {
+            for p in parts {
+                w.write_all(p.as_bytes()).map_err(|e| io_error(Path::new(rel), e))?;
+            }
+            Ok(())
+        })
+        .unwrap()
+    }
+
+    #[cfg(unix)]
+    fn inode(p: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).unwrap().ino()
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn streamed_file_is_rewritten_only_when_its_bytes_change() {
+        let dir = scratch("stream").join("book");
+        let out = Output::in_place(&dir).unwrap();
+        assert!(stream(&out, "a/print.html", &["hello ", "world"]));
+        let path = dir.join("a/print.html");
+        let first = inode(&path);
+        // The same bytes, cut differently: nothing written, same inode.
+        assert!(!stream(&out, "a/print.html", &["hel", "lo wor", "", "ld"]));
+        assert_eq!(inode(&path), first);
+        // Each kind of difference: longer, shorter, a changed byte at the start, in the middle.
+        for (parts, expect) in [
+            (&["hello world", "!"][..], "hello world!"),
+            (&["hello"][..], "hello"),
+            (&["jello"][..], "jello"),
+            (&["je", "llo there"][..], "jello there"),
+            (&[][..], ""),
+        ] {
+            assert!(stream(&out, "a/print.html", parts), "{expect:?} not written");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), expect);
+        }
+        let w = out.finish().unwrap();
+        assert_eq!(w.files, 7);
+        assert!(!dir.join("a/.print.html.ismsbook-tmp").exists(), "temporary file left behind");
+        let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+    }
+
+    #[test]
+    fn a_failed_stream_leaves_the_old_file_and_no_temporary() {
+        let dir = scratch("fail").join("book");
+        let out = Output::in_place(&dir).unwrap();
+        stream(&out, "print.html", &["old"]);
+        let failed = out.put_stream("print.html", |w| {
+            w.write_all(b"new and half").map_err(|e| io_error(Path::new("x"), e))?;
+            Err(Diagnostic::error("template-error", Path::new("print.html"), "broken"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(dir.join("print.html")).unwrap(), "old");
+        assert!(!dir.join(".print.html.ismsbook-tmp").exists());
+        let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+    }
 }
