@@ -22,7 +22,7 @@ pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod output;
-pub mod print;
+
 pub mod render;
 pub mod risk;
 pub mod search;

@@ -1,0 +1,139 @@
+//! The navigation (nav.js, the static sidebar, previous/next) and sitemap.xml.
+
+use super::*;
+use crate::model::Document;
+use crate::urls::generated_pages;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One entry of the navigation: a page (`u`) or a group of pages (`c`).
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct NavItem {
+    t: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    u: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    c: Vec<NavItem>,
+}
+
+impl NavItem {
+    pub(super) fn link(t: &str, u: &str) -> NavItem {
+        NavItem { t: t.to_string(), u: Some(u.to_string()), c: Vec::new() }
+    }
+}
+
+/// The previous and next page of a page.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct Pager {
+    prev: Option<Link>,
+    next: Option<Link>,
+}
+
+/// The auditor's pages, last in the navigation.
+pub(super) const MANAGEMENT_PAGES: [(&str, &str); 6] = [
+    ("Clauses", "clauses/index.html"),
+    ("Controls", "controls/index.html"),
+    ("Statement of Applicability", "soa.html"),
+    ("Document register", "register.html"),
+    ("Coverage", "coverage.html"),
+    ("Roles", "roles/index.html"),
+];
+
+/// Up to this many documents, every page carries the whole sidebar for readers without
+/// JavaScript; above it only the top level (nav.js still gives everyone the whole tree).
+pub(super) const STATIC_NAV_MAX: usize = 60;
+
+impl Site<'_> {
+    /// The navigation, in reading order: home, the documents folder by folder, then the
+    /// management-system pages. nav.js, the server-side sidebar and prev/next all read it.
+    pub(super) fn nav_tree(&self) -> Vec<NavItem> {
+        let hb = self.hb;
+        let mut groups: BTreeMap<&str, Vec<&Document>> = BTreeMap::new();
+        for d in hb.documents.iter().filter(|d| d.url != "index.html") {
+            groups.entry(d.path.split_once('/').map_or("", |(f, _)| f)).or_default().push(d);
+        }
+        let mut nav = vec![NavItem::link("Home", "index.html")];
+        for (folder, docs) in groups {
+            nav.push(NavItem {
+                t: folder_title(hb, folder),
+                u: None,
+                c: docs.iter().map(|d| NavItem::link(&d.title, &d.url)).collect(),
+            });
+        }
+        let mut management: Vec<NavItem> = MANAGEMENT_PAGES.iter().map(|(t, u)| NavItem::link(t, u)).collect();
+        if self.published_risks().is_some() {
+            management.push(NavItem::link("Risk register", "risks/index.html"));
+        }
+        nav.push(NavItem { t: "Management system".into(), u: None, c: management });
+        nav
+    }
+
+    /// The sidebar written into every page for readers without JavaScript: the whole tree for
+    /// a small book, only the top level (home, policies, management system) for a large one,
+    /// so that output stays linear in the page count.
+    pub(super) fn nav_static(&self, nav: &[NavItem]) -> Vec<NavItem> {
+        let documents: usize = nav.iter().map(|g| g.c.len()).sum();
+        if documents <= STATIC_NAV_MAX {
+            return nav.to_vec();
+        }
+        let mut top =
+            vec![NavItem::link("Home", "index.html"), NavItem::link("Policies and documents", "index.html#policies")];
+        top.extend(nav.last().cloned());
+        top
+    }
+
+    /// Previous and next page, per page: documents in navigation order, controls and clauses
+    /// in catalogue order.
+    pub(super) fn pager(&self, nav: &[NavItem]) -> BTreeMap<String, Pager> {
+        let hb = self.hb;
+        let mut map = BTreeMap::new();
+        let mut chain = |seq: Vec<Link>| {
+            for (i, l) in seq.iter().enumerate() {
+                let Some(url) = l.url.clone() else { continue };
+                let prev = i.checked_sub(1).map(|p| seq[p].clone());
+                let next = seq.get(i + 1).cloned();
+                map.insert(url, Pager { prev, next });
+            }
+        };
+        // Home and the documents: every group but the last (the management-system pages).
+        let documents = nav[..nav.len().saturating_sub(1)]
+            .iter()
+            .flat_map(|g| {
+                g.u.iter()
+                    .map(|u| (g.t.as_str(), u))
+                    .chain(g.c.iter().filter_map(|i| i.u.as_ref().map(|u| (i.t.as_str(), u))))
+            })
+            .map(|(t, u)| Link { id: String::new(), title: t.to_string(), url: Some(u.clone()) });
+        chain(documents.collect());
+        chain(hb.controls.iter().map(|c| self.control_link(&c.id)).map(titled).collect());
+        chain(
+            hb.clauses
+                .iter()
+                .map(|c| self.clause_link(&c.id))
+                .map(|l| Link { title: format!("Clause {} {}", l.id, l.title), ..l })
+                .collect(),
+        );
+        map
+    }
+
+    /// The one shared navigation file: `window.ISMSBOOK_NAV = [...]`.
+    pub(super) fn nav_js(&self) -> Vec<u8> {
+        let json = serde_json::to_string(&self.nav_tree()).unwrap_or_else(|_| "[]".into());
+        format!("window.ISMSBOOK_NAV = {json};\n").into_bytes()
+    }
+
+    pub(super) fn sitemap(&self, base: &str) -> Vec<u8> {
+        let mut urls: Vec<String> = self.hb.documents.iter().map(|d| d.url.clone()).collect();
+        urls.extend(generated_pages(self.hb).into_iter().filter(|p| p.ends_with(".html") && p != "404.html"));
+        urls.sort();
+        urls.dedup();
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+        );
+        for u in urls {
+            xml.push_str(&format!("  <url><loc>{}{}</loc></url>\n", escape(base), escape(&u)));
+        }
+        xml.push_str("</urlset>\n");
+        xml.into_bytes()
+    }
+}

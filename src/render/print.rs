@@ -1,0 +1,212 @@
+//! The print edition (`print.html`): every page of the handbook that a reader prints is laid
+//! on one page, so its links must point inside it and its ids must not collide.
+//!
+//! Each printed page gets an anchor derived from its URL ([`anchor_of`]); [`rewrite`] prefixes
+//! every `id` of a page's HTML with that anchor and turns each link to a printed page (and
+//! heading) into an in-page `#anchor`. Links to pages that are not printed (the register,
+//! role pages, files) stay links, made relative to the site root where print.html lives.
+//! `Site::print_page` lays the pages out in reading order (home, documents by type, clauses,
+//! controls, the SoA).
+
+use super::*;
+use crate::audit::{Citation, ReviewStatus};
+use crate::links::join_relative;
+use crate::model::{DocType, Document};
+use crate::urls::{clause_url, control_url};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use tera::{Context, Tera};
+
+/// The id a printed page's section carries: `p-policies:access-control` for
+/// `policies/access-control.html`. Unique because URLs are.
+pub fn anchor_of(url: &str) -> String {
+    format!("p-{}", url.strip_suffix(".html").unwrap_or(url).replace('/', ":"))
+}
+
+/// An id inside a printed page: the page's anchor, `--`, the original id.
+pub fn inner_anchor(url: &str, id: &str) -> String {
+    format!("{}--{id}", anchor_of(url))
+}
+
+/// Rewrites the HTML of the page `page` (build-dir-relative) for print.html: ids prefixed,
+/// links to `printed` pages turned into in-page anchors, other relative links re-rooted.
+pub fn rewrite(html: &str, page: &str, printed: &HashSet<&str>) -> String {
+    const ATTRS: [&str; 3] = [" id=\"", " href=\"", " src=\""];
+    let mut out = String::with_capacity(html.len() + html.len() / 16);
+    let mut at = 0;
+    // The next occurrence of each attribute at or after `at`, searched again only once passed:
+    // one pass over the page, however many links it has.
+    let find = |from: usize, k: usize| html[from..].find(ATTRS[k]).map(|i| from + i);
+    let mut next: [Option<usize>; 3] = [find(0, 0), find(0, 1), find(0, 2)];
+    while let Some((pos, which)) = next.iter().enumerate().filter_map(|(k, p)| p.map(|p| (p, k))).min() {
+        let start = pos + ATTRS[which].len();
+        let Some(len) = html[start..].find('"') else { break };
+        out.push_str(&html[at..start]);
+        let value = &html[start..start + len];
+        match which {
+            0 => out.push_str(&inner_anchor(page, value)),
+            1 => out.push_str(&print_href(value, page, printed)),
+            _ => out.push_str(&print_href(value, page, &HashSet::new())),
+        }
+        at = start + len;
+        for (k, p) in next.iter_mut().enumerate() {
+            if p.is_some_and(|p| p < at) {
+                *p = find(at, k);
+            }
+        }
+    }
+    out.push_str(&html[at..]);
+    out
+}
+
+/// Where a link of `page` points in print.html.
+fn print_href(href: &str, page: &str, printed: &HashSet<&str>) -> String {
+    if href.contains("://") || href.starts_with("mailto:") || href.starts_with("tel:") || href.starts_with('/') {
+        return href.to_string();
+    }
+    let (path, fragment) = href.split_once('#').map_or((href, None), |(p, f)| (p, Some(f)));
+    let target = if path.is_empty() {
+        page.to_string()
+    } else {
+        let path = path.split_once('?').map_or(path, |(p, _)| p);
+        match join_relative(page, path) {
+            Some(t) => t,
+            None => return href.to_string(),
+        }
+    };
+    if printed.contains(target.as_str()) {
+        return match fragment {
+            Some(f) if !f.is_empty() => format!("#{}", inner_anchor(&target, f)),
+            _ => format!("#{}", anchor_of(&target)),
+        };
+    }
+    // Not printed: a link from the site root, where print.html lives (query kept).
+    let query = path.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    match fragment {
+        Some(f) => format!("{target}{query}#{f}"),
+        None => format!("{target}{query}"),
+    }
+}
+
+impl Site<'_> {
+    /// print.html: the whole handbook in reading order (home, documents by type, clauses,
+    /// controls, the SoA) on one page, its links turned into in-page anchors.
+    pub(super) fn print_page(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct PrintDoc<'a> {
+            anchor: String,
+            title_anchor: Option<String>,
+            doc: &'a Document,
+            owner: Option<Link>,
+            approver: Option<Link>,
+            review_status: &'static str,
+            cls_rank: usize,
+            html: String,
+        }
+        #[derive(Serialize)]
+        struct PrintClause<'a> {
+            anchor: String,
+            clause: &'a crate::model::Clause,
+            providers: Vec<Link>,
+        }
+        #[derive(Serialize)]
+        struct PrintControl<'a> {
+            anchor: String,
+            control: &'a crate::model::Control,
+            decision: Option<&'a crate::model::SoaDecision>,
+            implemented_by: Vec<Link>,
+            guidance: String,
+        }
+        let hb = self.hb;
+        let mut printed: HashSet<&str> = hb.documents.iter().map(|d| d.url.as_str()).collect();
+        let control_urls: Vec<String> = hb.controls.iter().map(|c| control_url(&c.id)).collect();
+        let clause_urls: Vec<String> = hb.clauses.iter().map(|c| clause_url(&c.id)).collect();
+        printed.extend(control_urls.iter().map(String::as_str));
+        printed.extend(clause_urls.iter().map(String::as_str));
+        printed.insert("soa.html");
+        let in_print =
+            |url: &str| Link { id: String::new(), title: String::new(), url: Some(format!("#{}", anchor_of(url))) };
+        let cite = |c: &Citation| Link { id: c.id.to_string(), title: c.title.to_string(), ..in_print(&c.url) };
+        let who = |r: &Option<String>| r.as_deref().map(|o| self.role_link(o).unwrap_or_else(|| plain(o)));
+        let home = hb.documents.iter().position(|d| d.url == "index.html");
+        let home_html = match home {
+            Some(i) => Some(rewrite(split_title(&self.document_html(i)?).1, "index.html", &printed)),
+            None => None,
+        };
+        let mut order: Vec<usize> = (0..hb.documents.len()).filter(|&i| Some(i) != home).collect();
+        order.sort_by(|&a, &b| reading_key(&hb.documents[a]).cmp(&reading_key(&hb.documents[b])));
+        let mut groups: BTreeMap<DocType, Vec<PrintDoc>> = BTreeMap::new();
+        for i in order {
+            let d = &hb.documents[i];
+            let html = self.document_html(i)?;
+            let (title_id, body) = split_title(&html);
+            groups.entry(d.doc_type).or_default().push(PrintDoc {
+                anchor: anchor_of(&d.url),
+                title_anchor: title_id.map(|t| inner_anchor(&d.url, &t)),
+                doc: d,
+                owner: who(&d.owner),
+                approver: who(&d.approver),
+                review_status: ReviewStatus::of(d.review, hb.build_date).as_str(),
+                cls_rank: hb.config.level_rank(&d.classification).unwrap_or(0),
+                html: rewrite(&wrap_tables(body), &d.url, &printed),
+            });
+        }
+        let parts: Vec<TypeGroup<PrintDoc>> = groups
+            .into_iter()
+            .map(|(t, items)| {
+                let (title, id) = type_heading(t);
+                TypeGroup { title, id, items }
+            })
+            .collect();
+        let clauses: Vec<PrintClause> = hb
+            .clauses
+            .iter()
+            .zip(&clause_urls)
+            .map(|(c, url)| PrintClause {
+                anchor: anchor_of(url),
+                clause: c,
+                providers: self.backlinks.clause_providers(&c.id).into_iter().map(cite).collect(),
+            })
+            .collect();
+        let controls: Vec<PrintControl> = hb
+            .controls
+            .iter()
+            .zip(&control_urls)
+            .enumerate()
+            .map(|(i, (c, url))| PrintControl {
+                anchor: anchor_of(url),
+                control: c,
+                decision: hb.decision(&c.id),
+                implemented_by: self.backlinks.control(&c.id).iter().map(cite).collect(),
+                guidance: rewrite(&self.guidance[i], url, &printed),
+            })
+            .collect();
+        let mut ctx = Context::new();
+        ctx.insert("home_html", &home_html);
+        ctx.insert("home_anchor", &anchor_of("index.html"));
+        ctx.insert("parts", &parts);
+        ctx.insert("clauses", &clauses);
+        ctx.insert("controls", &controls);
+        ctx.insert("soa_anchor", &anchor_of("soa.html"));
+        ctx.insert("soa_control", &self.document_control(SOA_DOCUMENT));
+        ctx.insert("edition", &hb.config.classification);
+        ctx.insert("edition_rank", &hb.config.level_rank(&hb.config.classification).unwrap_or(0));
+        self.page(tera, "print.html", "print.html", "Print edition", ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_become_anchors_and_ids_unique() {
+        let printed: HashSet<&str> = ["policies/a.html", "controls/A.5.1.html", "soa.html"].into_iter().collect();
+        let html = r##"<h2 id="scope">Scope</h2><a href="../controls/A.5.1.html">c</a> <a href="a.html#scope">s</a> <a href="#scope">here</a> <a href="../register.html">r</a> <a href="https://x.org/">x</a> <img src="../img/a.png">"##;
+        let out = rewrite(html, "policies/a.html", &printed);
+        assert_eq!(
+            out,
+            r##"<h2 id="p-policies:a--scope">Scope</h2><a href="#p-controls:A.5.1">c</a> <a href="#p-policies:a--scope">s</a> <a href="#p-policies:a--scope">here</a> <a href="register.html">r</a> <a href="https://x.org/">x</a> <img src="img/a.png">"##
+        );
+    }
+}

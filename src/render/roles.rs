@@ -1,0 +1,131 @@
+//! The roles index and each role's page (the documents that apply to it, the sections that
+//! name it).
+
+use super::risks::{RiskLink, risk_link};
+use super::*;
+use crate::markdown::{Heading, Rendered};
+use crate::model::{DocType, Document};
+use crate::urls::role_url;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use tera::{Context, Tera};
+
+/// A document that applies to a role, with the sections that name the role.
+#[derive(Serialize)]
+pub(super) struct RoleDoc {
+    link: Link,
+    #[serde(skip)]
+    doc_type: DocType,
+    sections: Vec<crate::audit::Section>,
+}
+
+pub(super) fn group_by_type(docs: Vec<RoleDoc>) -> Vec<TypeGroup<RoleDoc>> {
+    let mut groups: BTreeMap<DocType, Vec<RoleDoc>> = BTreeMap::new();
+    for d in docs {
+        groups.entry(d.doc_type).or_default().push(d);
+    }
+    groups
+        .into_iter()
+        .map(|(t, items)| {
+            let (title, id) = type_heading(t);
+            TypeGroup { title, id, items }
+        })
+        .collect()
+}
+
+/// The `##`/`###` sections of a rendered document whose text names one of `needles`
+/// (lowercase), matched at the start of a word.
+pub(super) fn sections_naming(r: &Rendered, html: &str, needles: &[String]) -> Vec<crate::audit::Section> {
+    // Headings come in page order: each is searched for after the previous one (one pass).
+    let mut from = 0;
+    let mut starts: Vec<(usize, &Heading)> = Vec::new();
+    for h in r.headings.iter().filter(|h| h.level == 2 || h.level == 3) {
+        if let Some(p) = html[from..].find(&format!(" id=\"{}\"", h.id)) {
+            from += p;
+            starts.push((from, h));
+        }
+    }
+    let mut out = Vec::new();
+    for (k, (start, h)) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).map_or(html.len(), |n| n.0);
+        let text = html[*start..end].to_lowercase();
+        let named = needles.iter().any(|n| {
+            text.match_indices(n.as_str())
+                .any(|(p, _)| p == 0 || !text[..p].chars().next_back().is_some_and(char::is_alphanumeric))
+        });
+        if named {
+            out.push(crate::audit::Section { anchor: h.id.clone(), title: h.title.clone() });
+        }
+    }
+    out
+}
+
+impl Site<'_> {
+    pub(super) fn roles_index(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            title: &'a str,
+            description: &'a Option<String>,
+            url: String,
+        }
+        let rows: Vec<Row> = self
+            .hb
+            .roles
+            .iter()
+            .map(|r| Row { title: &r.title, description: &r.description, url: role_url(&r.id) })
+            .collect();
+        let mut ctx = Context::new();
+        ctx.insert("roles", &rows);
+        ctx.insert("crumbs", &crumbs(Vec::new(), "Roles"));
+        self.page(tera, "roles.html", "roles/index.html", "Roles", ctx)
+    }
+
+    pub(super) fn role_page(&self, tera: &Tera, i: usize) -> Result<Page, Diagnostic> {
+        let hb = self.hb;
+        let role = &hb.roles[i];
+        let id = role.id.as_str();
+        let specific = hb.documents.iter().enumerate().filter(|(_, d)| d.audience.iter().any(|a| a == id));
+        let general = hb
+            .documents
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| id != "all-staff" && d.audience.iter().any(|a| a == "all-staff"));
+        let mut seen = BTreeSet::new();
+        let mut applies: Vec<(usize, &Document)> =
+            specific.chain(general).filter(|(_, d)| seen.insert(&d.id)).collect();
+        applies.sort_by(|a, b| reading_key(a.1).cmp(&reading_key(b.1)));
+        // The sections of each document that name the role (its title, or its id in words).
+        let needles: Vec<String> = [role.title.as_str(), &id.replace('-', " ")]
+            .iter()
+            .map(|n| n.to_lowercase().trim_end_matches('s').to_string())
+            .filter(|n| n.len() >= 3)
+            .collect();
+        // Sections are looked up in the documents written for this role (not in those for
+        // everyone, which apply whole): each is rendered again here, once.
+        let docs: Vec<RoleDoc> = applies
+            .iter()
+            .map(|&(i, d)| {
+                let sections = if id != "all-staff" && d.audience.iter().any(|a| a == id) {
+                    sections_naming(&self.rendered[i], &self.document_html(i)?, &needles)
+                } else {
+                    Vec::new()
+                };
+                Ok(RoleDoc { link: Self::doc_link(d), doc_type: d.doc_type, sections })
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        let links = |f: &dyn Fn(&Document) -> bool| -> Vec<Link> {
+            hb.documents.iter().filter(|d| f(d)).map(Self::doc_link).collect()
+        };
+        let mut ctx = Context::new();
+        ctx.insert("role", role);
+        ctx.insert("applies", &group_by_type(docs));
+        ctx.insert("owns", &links(&|d| d.owner.as_deref() == Some(id)));
+        ctx.insert("approves", &links(&|d| d.approver.as_deref() == Some(id)));
+        ctx.insert("crumbs", &crumbs(vec![step("Roles", "roles/index.html")], &role.title));
+        let owned = |reg: &'_ crate::risk::Register| -> Vec<RiskLink> {
+            reg.risks.iter().filter(|r| r.owner.as_deref() == Some(id)).map(risk_link).collect()
+        };
+        ctx.insert("risks", &self.published_risks().map(owned).unwrap_or_default());
+        self.page(tera, "role.html", &role_url(id), &role.title, ctx)
+    }
+}
