@@ -1,6 +1,13 @@
 //! The pipeline, stage by stage: configuration, loading, link targets, Markdown, anchor checks
 //! and backlinks, the audit, and (for `build`) rendering into a staging folder that replaces
 //! the build dir only on success. `check` runs the same stages and writes nothing.
+//!
+//! Search (src/search): a build makes a [`SearchIndex`] of the model, feeds it every page as
+//! the page is written (`add`, the `on_page` hook) and writes it (`write(out, true)`). A
+//! [`Session`] keeps its index between rebuilds: a partial rebuild calls `refresh(&hb)`,
+//! feeds it the pages it renders again, reads from the build dir the few that `missing()`
+//! still names, and calls `write(out, false)`, which writes only the index files whose bytes
+//! changed (see [`reindex`]).
 
 use crate::audit::{self, Backlinks};
 use crate::config::Config;
@@ -10,7 +17,7 @@ use crate::markdown::{self, Rendered, Source};
 use crate::model::Handbook;
 use crate::output::{self, Output};
 use crate::render::{Job, OnPage, Site};
-use crate::search::Indexer;
+use crate::search::SearchIndex;
 use crate::theme::Theme;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -294,7 +301,8 @@ fn run_written(opts: &Options, mode: Mode) -> Result<(Report, Option<output::Wri
             Mode::Build => Output::staged(&build_dir),
             Mode::Check => Ok(Output::discard()),
         };
-        match out.and_then(|out| write(&a, theme_dir.as_deref(), out, &mut timings)) {
+        let index = mode == Mode::Build && crate::search::enabled();
+        match out.and_then(|out| write(&a, theme_dir.as_deref(), out, index, &mut timings)) {
             Ok(w) if mode == Mode::Build => {
                 summary = format!(
                     "built {} files ({counts}) in {} ms -> {}/ ({} written, {} removed)",
@@ -323,15 +331,21 @@ fn run_written(opts: &Options, mode: Mode) -> Result<(Report, Option<output::Wri
     Ok((Report { diagnostics: diags.into_sorted(), summary, errors, warnings }, written))
 }
 
-/// Renders every page and export into `out` and completes it.
+/// Renders every page and export (and the search index when `index`) into `out` and
+/// completes it.
 fn write(
     a: &Analysis,
     theme_dir: Option<&std::path::Path>,
     out: Output,
+    index: bool,
     timings: &mut Timings,
 ) -> Result<output::Written, Diagnostic> {
     let theme = Theme::load(theme_dir)?;
-    write_pages_and_exports(a, &theme, &out, None)?;
+    let search = index.then(|| SearchIndex::new(&a.hb));
+    write_pages_and_exports(a, &theme, &out, None, search.as_ref())?;
+    if let Some(ix) = &search {
+        ix.write(&out, true)?;
+    }
     timings.lap("pages");
     let written = out.finish()?;
     timings.lap("swap");
@@ -370,6 +384,8 @@ pub struct Rebuilt {
 pub struct Session {
     opts: Options,
     kept: Option<Kept>,
+    /// The search index of the last build, kept up to date by partial rebuilds.
+    search: Option<SearchIndex>,
 }
 
 /// What the last successful build of a session left for the next one.
@@ -384,7 +400,7 @@ struct Kept {
 
 impl Session {
     pub fn new(opts: Options) -> Session {
-        Session { opts, kept: None }
+        Session { opts, kept: None, search: None }
     }
 
     pub fn options(&self) -> &Options {
@@ -409,13 +425,22 @@ impl Session {
         let mut outcome = None;
         if !diags.has_errors() {
             let marks = Marks::of(&a);
+            // A partial rebuild updates the kept search index; anything else starts a new one.
+            let search = match partial {
+                true => self.search.take().inspect(|ix| ix.refresh(&a.hb)),
+                false => None,
+            }
+            .or_else(|| crate::search::enabled().then(|| SearchIndex::new(&a.hb)));
             let written = match partial {
-                true => self.write_partial(&a, &marks, &build_dir),
-                false => write_full(&a, theme_dir.as_deref(), &build_dir),
+                true => self.write_partial(&a, &marks, &build_dir, search.as_ref()),
+                false => write_full(&a, theme_dir.as_deref(), &build_dir, search.as_ref()),
             };
             timings.lap("pages");
             match written {
-                Ok(done) => outcome = Some((done, marks)),
+                Ok(done) => {
+                    outcome = Some((done, marks));
+                    self.search = search;
+                }
                 Err(d) => diags.push(d),
             }
         }
@@ -445,7 +470,13 @@ impl Session {
     }
 
     /// Renders the pages that may have changed into the live build dir.
-    fn write_partial(&self, a: &Analysis, marks: &Marks, build_dir: &std::path::Path) -> Result<Written, Diagnostic> {
+    fn write_partial(
+        &self,
+        a: &Analysis,
+        marks: &Marks,
+        build_dir: &std::path::Path,
+        search: Option<&SearchIndex>,
+    ) -> Result<Written, Diagnostic> {
         let Some(kept) = &self.kept else {
             return Err(Diagnostic::error("internal-error", build_dir, "no previous build"));
         };
@@ -470,7 +501,7 @@ impl Session {
             })
             .collect();
         let out = Output::in_place(build_dir)?;
-        let files = write_pages_and_exports(a, theme, &out, Some(&jobs))? + reindex(a, build_dir, &out)?;
+        let files = write_pages_and_exports(a, theme, &out, Some(&jobs), search)? + reindex(search, build_dir, &out)?;
         let now = sourced(a);
         for gone in kept.sourced.difference(&now) {
             if !crate::urls::generated_pages(&a.hb).contains(gone) {
@@ -491,6 +522,7 @@ fn write_full(
     a: &Analysis,
     theme_dir: Option<&std::path::Path>,
     build_dir: &std::path::Path,
+    search: Option<&SearchIndex>,
 ) -> Result<Written, Diagnostic> {
     // A full build reports what changed against its spare (the output before the live one):
     // a superset of the changes, fine for reloading; what was removed is measured against the
@@ -498,7 +530,10 @@ fn write_full(
     let before = output_files(build_dir);
     let theme = Theme::load(theme_dir)?;
     let out = Output::staged(build_dir)?;
-    let files = write_pages_and_exports(a, &theme, &out, None)?;
+    let mut files = write_pages_and_exports(a, &theme, &out, None, search)?;
+    if let Some(ix) = search {
+        files += ix.write(&out, true)?;
+    }
     let w = out.finish()?;
     let after = output_files(build_dir);
     Ok((Some(theme), files, Some(w.changed), before.difference(&after).cloned().collect()))
@@ -514,27 +549,26 @@ impl Kept {
 }
 
 /// Writes the pages (`jobs`, else all) and every export into `out`, side by side: pages and
-/// exports are siblings that both read the analysis, neither the other. Returns the number of
-/// files.
+/// exports are siblings that both read the analysis, neither the other. Each page is handed to
+/// `search` as it is written. Returns the number of files.
 fn write_pages_and_exports(
     a: &Analysis,
     theme: &Theme,
     out: &Output,
     jobs: Option<&[Job]>,
+    search: Option<&SearchIndex>,
 ) -> Result<usize, Diagnostic> {
     let targets = Targets::new(&a.hb);
     let site = site(a, &targets);
-    // A full build feeds the search index each page as it is written.
-    let indexer = (jobs.is_none() && crate::search::enabled()).then(|| Indexer::new(&a.hb));
     let index_page = |url: &str, html: &str| {
-        if let Some(ix) = &indexer {
+        if let Some(ix) = search {
             ix.add(url, html);
         }
     };
-    let on_page: Option<OnPage> = indexer.as_ref().map(|_| &index_page as OnPage);
+    let on_page: Option<OnPage> = search.map(|_| &index_page as OnPage);
     let (pages, exports) = rayon::join(
         || match jobs {
-            Some(jobs) => site.write_jobs(theme, out, jobs, None),
+            Some(jobs) => site.write_jobs(theme, out, jobs, on_page),
             None => site.write(theme, out, on_page),
         },
         || -> Result<usize, Diagnostic> {
@@ -544,31 +578,20 @@ fn write_pages_and_exports(
             Ok(files.len())
         },
     );
-    let mut files = pages? + exports?;
-    for (rel, bytes) in indexer.map(Indexer::finish).unwrap_or_default() {
-        out.put(&rel, &bytes)?;
-        files += 1;
-    }
-    Ok(files)
+    Ok(pages? + exports?)
 }
 
-/// Rebuilds the search index from the pages in the live build dir, after a partial rebuild
-/// wrote the ones that changed (the index needs every page).
-fn reindex(a: &Analysis, build_dir: &std::path::Path, out: &Output) -> Result<usize, Diagnostic> {
-    if !crate::search::enabled() {
-        return Ok(0);
-    }
-    let ix = Indexer::new(&a.hb);
-    ix.urls().par_iter().for_each(|url| {
+/// After a partial rebuild fed the kept search index the pages it rendered: adds the pages
+/// the index still misses (new to it, or changed in the model without being rendered again)
+/// from the live build dir, and writes the index files whose bytes changed.
+fn reindex(search: Option<&SearchIndex>, build_dir: &std::path::Path, out: &Output) -> Result<usize, Diagnostic> {
+    let Some(ix) = search else { return Ok(0) };
+    ix.missing().par_iter().for_each(|url| {
         if let Ok(html) = std::fs::read_to_string(build_dir.join(url)) {
             ix.add(url, &html);
         }
     });
-    let files = ix.finish();
-    for (rel, bytes) in &files {
-        out.put(rel, bytes)?;
-    }
-    Ok(files.len())
+    ix.write(out, false)
 }
 
 /// The pages of an analysed handbook; `targets` (of `a.hb`) renders each document's Markdown

@@ -1,6 +1,7 @@
 //! Search end to end: the sample is built, opened in a real headless Chromium from file:// and
 //! over HTTP under a sub-path, and queries are typed into the header field. Also: an excluded
-//! document leaves no trace under search/, and the index is reproducible.
+//! document leaves no trace under search/, the index is reproducible, and serve's rebuilds
+//! update it file by file to exactly what a full build writes.
 
 mod common;
 use common::browser::Browser;
@@ -35,6 +36,8 @@ fn check_queries(b: &Browser, site: &str) {
         ("password", "guidelines/passwords-and-mfa.html"),
         ("passw", "guidelines/passwords-and-mfa.html"),
         ("pasword", "guidelines/passwords-and-mfa.html"),
+        // A typo in the first letter.
+        ("oassword", "guidelines/passwords-and-mfa.html"),
         ("A.5.15", "controls/A.5.15.html"),
         ("a.5.15", "controls/A.5.15.html"),
         ("5.15", "controls/A.5.15.html"),
@@ -180,13 +183,22 @@ fn search_over_http_under_a_sub_path() {
     );
 }
 
-/// Every file under `dir/search/`, as text.
+/// Every file under `dir/search/`, as text; section chunks (deflated) as the JSON they hold.
 fn search_files(dir: &Path) -> Vec<(PathBuf, String)> {
     walkdir::WalkDir::new(dir.join("search"))
         .into_iter()
         .flatten()
         .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().to_path_buf(), String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned()))
+        .map(|e| {
+            let text = String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned();
+            let chunk = e.path().parent().is_some_and(|p| p.ends_with("search/c"));
+            if !chunk {
+                return (e.path().to_path_buf(), text);
+            }
+            let packed = text.split('"').nth(1).expect("a chunk holds one string");
+            let json = ismsbook::search::shard::unpack(packed).expect("a chunk inflates");
+            (e.path().to_path_buf(), String::from_utf8(json).expect("UTF-8 JSON"))
+        })
         .collect()
 }
 
@@ -212,12 +224,17 @@ fn an_excluded_document_leaves_no_trace_in_the_index() {
         }
         hits
     };
-    // Built at confidential, the document is indexed (the check below can fail)...
+    // Built at confidential, the document is indexed (the check below can fail): every trace
+    // is there, the URL in a chunk...
     let out = temp_dir("search-canary-out");
     let (all, internal) = (out.join("all"), out.join("internal"));
     let o = ismsbook(&tmp, &["build", "--classification", "confidential", "-d", all.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(found(&all).len() >= traces.len(), "{:?}", found(&all));
+    let seen = found(&all);
+    for t in traces {
+        assert!(seen.iter().any(|s| s.starts_with(&format!("{t} in "))), "{t} not indexed: {seen:?}");
+    }
+    assert!(seen.iter().any(|s| s.starts_with("merger.html in ") && s.contains("search/c/")), "{seen:?}");
     // ...built at internal, nothing of it is left under search/.
     let o = ismsbook(&tmp, &["build", "--classification", "internal", "-d", internal.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -238,4 +255,79 @@ fn the_index_is_reproducible() {
         assert_eq!(pa.strip_prefix(&a).unwrap(), pb.strip_prefix(&b).unwrap());
         assert!(ta == tb, "{} differs between two builds", pa.display());
     }
+}
+
+/// serve's rebuilds keep the index in memory and rewrite only what an edit changed: a new
+/// section in one document rewrites that document's chunk, the manifest and the shards of the
+/// terms whose postings moved, no other chunk; and the result is, byte for byte, the index of
+/// a full build of the edited sources.
+#[test]
+fn a_rebuild_updates_the_index_file_by_file_to_what_a_full_build_writes() {
+    use ismsbook::build::{Options, Session};
+    let dir = common::serve::sample_copy("search-incremental");
+    let opts = |out: &str| Options { dir: dir.clone(), build_dir: Some(dir.join(out)), ..Options::default() };
+    let mut live = Session::new(opts("live"));
+    let first = live.rebuild(&[]).expect("first build");
+    assert_eq!(first.report.errors, 0, "{:?}", first.report.diagnostics);
+    let chunks = files(&dir.join("live/search/c")).len();
+    assert!(chunks > 10, "{chunks} chunks");
+
+    let doc = dir.join("sample-isms/policies/access-control.md");
+    let text = read(&doc);
+    let edited = text.replacen(
+        "## Responsibilities",
+        "## Zebracorn exceptions\n\nNo zebracorn is granted an exception.\n\n## Responsibilities",
+        1,
+    );
+    assert_ne!(text, edited);
+    std::fs::write(&doc, edited).unwrap();
+    let r = live.rebuild(&[doc.canonicalize().unwrap()]).expect("rebuild");
+    assert!(r.partial && r.report.errors == 0, "{:?}", r.report.diagnostics);
+    let changed: Vec<String> =
+        r.changed.expect("known changes").into_iter().filter(|f| f.starts_with("search/")).collect();
+    let changed_chunks: Vec<&String> = changed.iter().filter(|f| f.starts_with("search/c/")).collect();
+    assert_eq!(changed_chunks.len(), 1, "one chunk: {changed:?}");
+    assert!(changed.contains(&"search/index.js".to_string()), "the section count changed: {changed:?}");
+    let total = files(&dir.join("live/search")).len();
+    assert!(changed.len() * 2 < total, "{} of {total} search files rewritten: {changed:?}", changed.len());
+
+    let mut full = Session::new(opts("full"));
+    let r = full.rebuild(&[]).expect("full build");
+    assert_eq!(r.report.errors, 0);
+    let (a, b) = (search_files(&dir.join("live")), search_files(&dir.join("full")));
+    assert_eq!(a.len(), b.len());
+    for ((pa, ta), (_, tb)) in a.iter().zip(&b) {
+        assert!(ta == tb, "{} differs from a full build", pa.display());
+    }
+    assert!(a.iter().any(|(_, t)| t.contains("zebracorn")), "the new word is indexed");
+}
+
+/// A word of the sample found in one section only, 141 characters into its text (so that a
+/// snippet around it leaves the section's first words out), and the page of that section.
+const SNIPPET_QUERY: &str = "unmonitored";
+const SNIPPET_PAGE: &str = "controls/A.8.20.html";
+
+/// A result's snippet is the text around the matched words, not the start of the section.
+#[test]
+fn snippets_show_the_text_around_the_match() {
+    let (_tmp, out) = sample_site("search-snippet");
+    let Some(b) = Browser::try_new(1280, 900) else { return };
+    b.goto(&format!("file://{}/index.html", out.display()));
+    let hits = b.block_on(async {
+        b.client()
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; ISMSBOOK_SEARCH.query(arguments[0]).then(done);",
+                vec![serde_json::json!(SNIPPET_QUERY)],
+            )
+            .await
+            .expect("query")
+    });
+    let first = &hits[0];
+    assert_eq!(first["url"], SNIPPET_PAGE, "{hits}");
+    let snippet = first["snippet"].as_str().unwrap_or_default();
+    assert!(snippet.starts_with('…') && snippet.to_lowercase().contains(SNIPPET_QUERY), "{snippet}");
+    // On screen, the matched word is highlighted in the snippet.
+    type_query(&b, SNIPPET_QUERY);
+    let marked = b.js("return [...document.querySelectorAll('#search-results .search-hit:first-child .search-snippet mark')].map(m => m.textContent.toLowerCase())");
+    assert!(marked.as_array().unwrap().iter().any(|m| m.as_str() == Some(SNIPPET_QUERY)), "{marked}");
 }

@@ -2,30 +2,46 @@
 //! small JavaScript files that the browser loads on demand with `<script>` tags (so search
 //! works from file://, where fetch() is blocked, and under any sub-path).
 //!
-//! [`Indexer`] is fed one rendered page at a time ([`Indexer::add`], from any thread): the
-//! page's main content is stripped of tags and cut at every heading that has an id, so a hit
-//! lands on its section. Which pages are indexed, and their title, type, classification and
-//! ids, come from the model ([`Indexer::new`]); a page the model does not list (a document
-//! excluded by classification has no page at all) is never indexed. [`Indexer::finish`]
-//! returns the files:
+//! [`SearchIndex`] is fed one rendered page at a time ([`SearchIndex::add`], from any thread):
+//! the page's main content is cut into sections at every heading that has an id
+//! ([`sections`]), so a hit lands on its section. Which pages are indexed, and their title,
+//! type, classification and ids, come from the model ([`SearchIndex::new`]); a page the model
+//! does not list (a document excluded by classification has no page at all) is never indexed.
+//!
+//! The index stays in memory between the rebuilds of `serve`: a rebuild calls
+//! [`SearchIndex::refresh`] with the new model, [`SearchIndex::add`] for every page it
+//! rendered again, and [`SearchIndex::write`], which writes only the files whose bytes
+//! changed. Pages are numbered in URL order and sections within their page, so editing a
+//! document changes only the shards of the terms it gained or lost (or whose scores moved), its
+//! chunk and the manifest; the files are a function of the pages alone, so an index updated
+//! this way equals, byte for byte, the index of a full build (`tests/search.rs`).
+//!
+//! The files:
 //!
 //! - `search/index.js`: the manifest (shard and vocabulary keys, page types and themes for the
-//!   filters, where each page's sections start);
+//!   filters, the number of pages and sections);
 //! - `search/t/<n>.js`: term shards, `term -> posting list` ([`shard`]);
-//! - `search/v/<n>.js`: the words by first letter, for one-typo tolerance;
-//! - `search/c/<n>.js`: section chunks (page, anchor, heading, snippet) for showing results.
+//! - `search/v/<n>.js`: the words of each length, for one-typo tolerance (a typo in any
+//!   letter, the first included, keeps a word within one letter of its length);
+//! - `search/c/<n>.js`: section chunks, [`PAGES_PER_CHUNK`] pages each (URL, title, type,
+//!   classification, theme; per section its anchor, heading and the first [`TEXT`] characters
+//!   of its text, from which the browser cuts the snippet around the matched words), deflated.
 //!
 //! Each posting carries a precomputed score: 32 when the term is in the page title (top
 //! section), 16 in the section heading, plus 1-15 for the body (BM25 term frequency, length
 //! normalised). Ids (`#a.5.15`, `#5.15`, `#doc-00042`, a 2013 id on its successor) are terms
 //! of their own with scores 60-63, which the browser ranks before everything else.
 
+pub mod sections;
 pub mod shard;
 pub mod tokenize;
 
+use crate::diagnostics::Diagnostic;
 use crate::model::Handbook;
+use crate::output::Output;
 use crate::urls;
 use ahash::AHashMap;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -45,13 +61,13 @@ const B: f64 = 0.75;
 const REFERENCE_LENGTH: f64 = 80.0;
 /// Shards above this size are split by one more character.
 const SHARD_LIMIT: usize = 32 * 1024;
-/// Sections per chunk file.
-pub const CHUNK: usize = 64;
-/// Snippet length (characters) kept per section.
-const SNIPPET: usize = 80;
+/// Pages per chunk file.
+pub const PAGES_PER_CHUNK: usize = 8;
+/// Characters of each section's text kept for snippets.
+pub const TEXT: usize = 240;
 
 /// What the index knows of a page besides its text.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct PageMeta {
     title: String,
     kind: &'static str,
@@ -61,257 +77,407 @@ struct PageMeta {
     ids: Vec<(String, u8)>,
 }
 
-/// A section of a page, as shown in results.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Section {
-    pub anchor: String,
-    pub heading: String,
-    pub text: String,
+/// A page as indexed.
+struct Page {
+    /// The model's view of the page when it was indexed.
+    meta: PageMeta,
+    sections: u32,
+    /// The page's entry in its chunk, JSON: `[url, title, kind, classification, theme,
+    /// [[anchor, heading, text], ...]]`.
+    shown: String,
+    /// `(term, end of its postings in local)`: each term's postings on this page, encoded
+    /// ([`shard::push_sections`]) one after the other in `local`.
+    terms: Vec<(u32, u32)>,
+    local: Vec<u8>,
 }
 
-struct Page {
-    url: String,
-    meta: PageMeta,
-    /// (anchor, heading, snippet) per section.
-    sections: Vec<(String, String, String)>,
-    /// (global term id, section within the page, score).
-    postings: Vec<(u32, u16, u8)>,
+/// Every term ever seen, numbered (numbers are never reused; a term no page holds any more is
+/// left out of the files).
+#[derive(Default)]
+struct Terms {
+    ids: AHashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Terms {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
 }
 
 #[derive(Default)]
 struct State {
-    terms: AHashMap<Box<str>, u32>,
-    pages: Vec<Page>,
-}
-
-/// Collects pages; thread-safe, so it can be fed from the parallel page writer.
-pub struct Indexer {
+    /// The pages the model names.
     meta: HashMap<String, PageMeta>,
-    state: Mutex<State>,
+    terms: Terms,
+    /// By URL: the order that numbers pages.
+    pages: BTreeMap<String, Page>,
+    /// Pages the model names that are not indexed, or not as the model has them now.
+    due: std::collections::BTreeSet<String>,
 }
 
-impl Indexer {
-    /// An indexer for the pages of `hb` (only the pages named here are indexed).
-    pub fn new(hb: &Handbook) -> Indexer {
-        let mut meta = HashMap::new();
-        let page = |title: &str, kind: &'static str| PageMeta {
-            title: title.to_string(),
-            kind,
-            classification: String::new(),
-            theme: String::new(),
-            ids: Vec::new(),
-        };
-        for d in &hb.documents {
-            let kind = if d.url == "index.html" { "home" } else { d.doc_type.as_str() };
-            let mut m = page(&d.title, kind);
-            m.classification = d.classification.clone();
-            m.ids.push((d.id.clone(), ID_EXACT));
-            meta.insert(d.url.clone(), m);
-        }
-        meta.entry("index.html".to_string()).or_insert_with(|| page(&hb.config.title, "home"));
-        for c in &hb.controls {
-            let mut m = page(&format!("{} {}", c.id, c.title), "control");
-            m.theme = c.theme.clone();
-            m.ids.push((c.id.clone(), ID_EXACT));
-            if let Some(short) = short_id(&c.id) {
-                m.ids.push((short.to_string(), ID_SHORT));
-            }
-            for old in &c.replaces {
-                m.ids.push((old.clone(), ID_PREVIOUS));
-                if let Some(short) = short_id(old) {
-                    m.ids.push((short.to_string(), ID_PREVIOUS - 1));
-                }
-            }
-            meta.insert(urls::control_url(&c.id), m);
-        }
-        for c in &hb.clauses {
-            let mut m = page(&format!("Clause {} {}", c.id, c.title), "clause");
-            m.ids.push((c.id.clone(), ID_EXACT));
-            meta.insert(urls::clause_url(&c.id), m);
-        }
-        for r in &hb.roles {
-            let mut m = page(&r.title, "role");
-            m.ids.push((r.id.clone(), ID_EXACT));
-            meta.insert(urls::role_url(&r.id), m);
-        }
-        if let Some(reg) = hb.risks.as_ref().filter(|r| r.published) {
-            for r in &reg.risks {
-                let mut m = page(&format!("{} {}", r.id, r.title), "risk");
-                m.classification = reg.classification.clone();
-                m.ids.push((r.id.clone(), ID_EXACT));
-                meta.insert(urls::risk_url(&r.id), m);
-            }
-        }
-        for (url, title) in [
-            ("soa.html", "Statement of Applicability"),
-            ("register.html", "Document register"),
-            ("coverage.html", "Coverage"),
-        ] {
-            meta.insert(url.to_string(), page(title, "audit"));
-        }
-        Indexer { meta, state: Mutex::new(State::default()) }
+/// The search index of a handbook's pages; thread-safe to feed, so the parallel page writer
+/// can hand it each page as it is written.
+pub struct SearchIndex {
+    state: Mutex<State>,
+    /// What was written last.
+    files: Mutex<Written>,
+}
+
+#[derive(Default)]
+struct Written {
+    /// A hash of each file's bytes, by build-dir-relative path.
+    hashes: BTreeMap<String, u64>,
+    /// Deflated chunks by a hash of their JSON.
+    packed: HashMap<u64, String>,
+}
+
+/// A hash for telling whether bytes changed (fixed seeds: the same in every run).
+fn hash(bytes: &[u8]) -> u64 {
+    ahash::RandomState::with_seeds(0x6973, 0x6d73, 0x626f, 0x6f6b).hash_one(bytes)
+}
+
+impl SearchIndex {
+    /// An index for the pages of `hb` (only the pages named here are indexed), empty.
+    pub fn new(hb: &Handbook) -> SearchIndex {
+        let ix = SearchIndex { state: Mutex::default(), files: Mutex::default() };
+        ix.refresh(hb);
+        ix
     }
 
-    /// The pages this indexer wants (build-dir-relative URLs, sorted).
-    pub fn urls(&self) -> Vec<String> {
-        let mut urls: Vec<String> = self.meta.keys().cloned().collect();
-        urls.sort();
-        urls
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Indexes one rendered page (its build-dir-relative URL and HTML). Pages the model did
-    /// not name (lists, 404) are ignored.
+    /// Takes the pages of `hb` (a new analysis of the same handbook): pages it no longer has
+    /// are dropped; new ones, and those whose title, type, classification, theme or ids
+    /// changed, are due to be [`add`](Self::add)ed (see [`missing`](Self::missing)).
+    pub fn refresh(&self, hb: &Handbook) {
+        let mut state = self.state();
+        let State { meta, pages, due, .. } = &mut *state;
+        *meta = page_meta(hb);
+        pages.retain(|url, _| meta.contains_key(url));
+        due.retain(|url| meta.contains_key(url));
+        for (url, m) in meta.iter() {
+            if pages.get(url).is_none_or(|p| p.meta != *m) {
+                due.insert(url.clone());
+            }
+        }
+    }
+
+    /// The pages the index still needs (sorted): named by the model but not added since they
+    /// were new or changed there.
+    pub fn missing(&self) -> Vec<String> {
+        self.state().due.iter().cloned().collect()
+    }
+
+    /// Indexes one rendered page (its build-dir-relative URL and HTML), replacing what the
+    /// index had of it. Pages the model did not name (lists, 404) are ignored.
     pub fn add(&self, url: &str, html: &str) {
-        let Some(meta) = self.meta.get(url) else { return };
-        let sections = sections(html);
-        // Terms of the page, numbered locally; postings as (local term, section, score).
-        let mut local: AHashMap<Box<str>, u32> = AHashMap::new();
-        let mut intern = |t: &str| -> u32 {
-            if let Some(&i) = local.get(t) {
-                return i;
-            }
-            let i = local.len() as u32;
-            local.insert(t.into(), i);
-            i
-        };
-        let mut postings: Vec<(u32, u16, u8)> = Vec::new();
-        let mut shown = Vec::with_capacity(sections.len());
-        let (mut body, mut fields) = (Vec::new(), Vec::new());
-        for (n, s) in sections.iter().enumerate().take(usize::from(u16::MAX)) {
-            let n = n as u16;
-            body.clear();
-            fields.clear();
-            let heading = if n == 0 { meta.title.as_str() } else { s.heading.as_str() };
-            let field = if n == 0 { TITLE } else { HEADING };
-            tokenize::terms(&tokenize::fold(heading), |t| fields.push((intern(t), field)));
-            tokenize::terms(&tokenize::fold(&s.text), |t| body.push(intern(t)));
-            if n == 0 {
-                for (id, score) in &meta.ids {
-                    fields.push((intern(&format!("#{}", tokenize::fold(id))), *score));
-                }
-            }
-            section_scores(&mut body, &mut fields, |t, score| postings.push((t, n, score)));
-            // The top section's heading is the page title, which the chunk has already.
-            let heading = if n == 0 { String::new() } else { s.heading.clone() };
-            shown.push((s.anchor.clone(), heading, snippet(&s.text)));
+        let Some(meta) = self.state().meta.get(url).cloned() else { return };
+        let (names, mut page) = index_page(&meta, url, html);
+        let mut state = self.state();
+        let State { terms, pages, due, .. } = &mut *state;
+        for t in &mut page.terms {
+            t.0 = terms.id(&names[t.0 as usize]);
         }
-        let mut names: Vec<(Box<str>, u32)> = local.into_iter().collect();
-        names.sort_unstable_by_key(|&(_, i)| i);
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let State { terms, pages } = &mut *state;
-        let global: Vec<u32> = names
-            .into_iter()
-            .map(|(name, _)| {
-                let next = terms.len() as u32;
-                *terms.entry(name).or_insert(next)
-            })
-            .collect();
-        for p in &mut postings {
-            p.0 = global[p.0 as usize];
+        pages.insert(url.to_string(), page);
+        due.remove(url);
+    }
+
+    /// Writes the index into `out`: every file when `everything` (a full build, whose output
+    /// keeps only what is written), else only the files whose bytes changed since the last
+    /// write, removing those that are gone. Returns the number of files written.
+    pub fn write(&self, out: &Output, everything: bool) -> Result<usize, Diagnostic> {
+        let files = self.files();
+        let mut last = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let mut hashes = BTreeMap::new();
+        let mut count = 0;
+        for (rel, bytes) in &files {
+            let h = hash(bytes);
+            if everything || last.hashes.get(rel) != Some(&h) {
+                out.put(rel, bytes)?;
+                count += 1;
+            }
+            hashes.insert(rel.clone(), h);
         }
-        pages.push(Page { url: url.to_string(), meta: meta.clone(), sections: shown, postings });
+        if !everything {
+            for gone in last.hashes.keys().filter(|rel| !hashes.contains_key(*rel)) {
+                out.remove(gone)?;
+            }
+        }
+        last.hashes = hashes;
+        Ok(count)
     }
 
     /// The files of `search/` (build-dir-relative paths), in a deterministic order.
-    pub fn finish(self) -> Vec<(String, Vec<u8>)> {
-        let State { terms, mut pages } = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
-        pages.sort_by(|a, b| a.url.cmp(&b.url));
-        let mut names: Vec<(Box<str>, u32)> = terms.into_iter().collect();
-        names.sort_unstable();
-        // Postings per term (by global id), in section order.
-        let mut postings: Vec<Vec<(u32, u8)>> = vec![Vec::new(); names.len()];
-        let mut first = 0u32;
-        for p in &pages {
-            // A page's postings are in section order already.
-            for &(t, n, sc) in &p.postings {
-                postings[t as usize].push((first + u32::from(n), sc));
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let state = self.state();
+        let pages: Vec<(&String, &Page)> = state.pages.iter().collect();
+        // Posting lists, page by page.
+        let names = &state.terms.names;
+        let mut lists: Vec<Vec<u8>> = vec![Vec::new(); names.len()];
+        let mut last = vec![0u32; names.len()];
+        for (p, (_, page)) in pages.iter().enumerate() {
+            let p = p as u32 + 1;
+            let mut start = 0;
+            for &(t, end) in &page.terms {
+                let list = &mut lists[t as usize];
+                shard::push_page_gap(list, p - last[t as usize]);
+                list.extend_from_slice(&page.local[start as usize..end as usize]);
+                last[t as usize] = p;
+                start = end;
             }
-            first += p.sections.len() as u32;
         }
-        let total_sections = first;
-        let encoded: Vec<(&str, String)> =
-            names.iter().map(|(name, id)| (&**name, shard::encode_postings(&postings[*id as usize]))).collect();
-        drop(postings);
+        drop(last);
+        let mut named: Vec<(&str, &[u8])> =
+            names.iter().zip(&lists).filter(|(_, l)| !l.is_empty()).map(|(n, l)| (&**n, l.as_slice())).collect();
+        named.sort_unstable_by_key(|&(n, _)| n);
         let mut files = Vec::new();
         // Term shards.
-        let sizes: Vec<(&str, usize)> = encoded.iter().map(|(n, p)| (*n, n.len() + p.len() + 6)).collect();
+        let sizes: Vec<(&str, usize)> = named.iter().map(|(n, l)| (*n, n.len() + l.len() + 6)).collect();
         let mut shard_keys: BTreeMap<String, usize> = BTreeMap::new();
         for (n, (key, range)) in shard::split(&sizes, SHARD_LIMIT).into_iter().enumerate() {
-            let map: BTreeMap<&str, &str> = encoded[range].iter().map(|(t, p)| (*t, p.as_str())).collect();
-            files.push(script(&format!("t/{n}.js"), "shard", n, &map));
+            let mut json = String::from("{");
+            for (i, (term, list)) in named[range].iter().enumerate() {
+                if i > 0 {
+                    json.push(',');
+                }
+                json.push_str(&serde_json::to_string(term).unwrap_or_default());
+                json.push_str(":\"");
+                json.push_str(std::str::from_utf8(list).unwrap_or_default());
+                json.push('"');
+            }
+            json.push('}');
+            files.push(script(&format!("t/{n}.js"), "shard", n, &json));
             shard_keys.insert(key, n);
         }
-        // Words by first character, for typo tolerance.
-        let mut vocab: BTreeMap<char, Vec<&str>> = BTreeMap::new();
-        for (t, _) in &encoded {
-            if t.chars().count() >= 4 && t.chars().all(|c| c.is_alphabetic() && !tokenize::is_cjk(c)) {
-                vocab.entry(t.chars().next().unwrap_or(' ')).or_default().push(t);
+        // Words by length, for typo tolerance.
+        let mut vocab: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+        for (t, _) in &named {
+            let len = t.chars().count();
+            if len >= 4 && t.chars().all(|c| c.is_alphabetic() && !tokenize::is_cjk(c)) {
+                vocab.entry(len).or_default().push(t);
             }
         }
         let mut vocab_keys = BTreeMap::new();
-        for (n, (c, words)) in vocab.iter().enumerate() {
-            files.push(script(&format!("v/{n}.js"), "vocab", n, words));
-            vocab_keys.insert(c.to_string(), n);
+        for (n, (len, words)) in vocab.iter().enumerate() {
+            files.push(script(&format!("v/{n}.js"), "vocab", n, &json(words)));
+            vocab_keys.insert(len.to_string(), n);
         }
-        // Section chunks, with the pages they belong to.
-        #[derive(Serialize)]
-        struct Chunk<'a> {
-            p: BTreeMap<usize, (&'a str, &'a str, &'a str, &'a str, &'a str)>,
-            s: Vec<(usize, &'a str, &'a str, &'a str)>,
+        // Section chunks, deflated; a chunk whose JSON is unchanged is not deflated again.
+        let groups: Vec<(String, u64)> = pages
+            .chunks(PAGES_PER_CHUNK)
+            .map(|group| {
+                let mut json = String::from("[");
+                for (i, (_, page)) in group.iter().enumerate() {
+                    if i > 0 {
+                        json.push(',');
+                    }
+                    json.push_str(&page.shown);
+                }
+                json.push(']');
+                let h = hash(json.as_bytes());
+                (json, h)
+            })
+            .collect();
+        let mut last = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let packed = &last.packed;
+        let chunks: Vec<(u64, String)> = groups
+            .into_par_iter()
+            .map(|(json, h)| (h, packed.get(&h).cloned().unwrap_or_else(|| shard::pack(json.as_bytes()))))
+            .collect();
+        for (n, (_, packed)) in chunks.iter().enumerate() {
+            files.push(script(&format!("c/{n}.js"), "chunk", n, &json(packed)));
         }
-        let mut all: Vec<(usize, &(String, String, String))> = Vec::new();
-        for (i, p) in pages.iter().enumerate() {
-            all.extend(p.sections.iter().map(|s| (i, s)));
-        }
-        for (n, group) in all.chunks(CHUNK).enumerate() {
-            let mut chunk = Chunk { p: BTreeMap::new(), s: Vec::new() };
-            for &(i, (anchor, heading, text)) in group {
-                let m = &pages[i].meta;
-                chunk.p.insert(i, (&pages[i].url, &m.title, m.kind, &m.classification, &m.theme));
-                chunk.s.push((i, anchor, heading, text));
-            }
-            files.push(script(&format!("c/{n}.js"), "chunk", n, &chunk));
-        }
+        last.packed = chunks.into_iter().collect();
+        drop(last);
         // The manifest: filters need each page's type and theme before any chunk is loaded.
-        let mut kinds: Vec<&str> = pages.iter().map(|p| p.meta.kind).collect();
+        let mut kinds: Vec<&str> = pages.iter().map(|(_, p)| p.meta.kind).collect();
         kinds.sort();
         kinds.dedup();
-        let mut themes: Vec<&str> = pages.iter().map(|p| p.meta.theme.as_str()).filter(|t| !t.is_empty()).collect();
+        let mut themes: Vec<&str> =
+            pages.iter().map(|(_, p)| p.meta.theme.as_str()).filter(|t| !t.is_empty()).collect();
         themes.sort();
         themes.dedup();
-        let mut codes = String::with_capacity(pages.len() * 2);
-        let mut starts = String::new();
-        for p in &pages {
+        let mut codes = Vec::with_capacity(pages.len() * 2);
+        for (_, p) in &pages {
             let k = kinds.iter().position(|k| *k == p.meta.kind).unwrap_or(0);
             let t = themes.iter().position(|t| *t == p.meta.theme).map_or(0, |i| i + 1);
             shard::push_digit(&mut codes, k as u8);
             shard::push_digit(&mut codes, t as u8);
-            shard::push_number(&mut starts, p.sections.len() as u32);
         }
         #[derive(Serialize)]
         struct Manifest<'a> {
+            pages: usize,
             sections: u32,
             chunk: usize,
             shards: BTreeMap<String, usize>,
             vocab: BTreeMap<String, usize>,
             kinds: Vec<&'a str>,
             themes: Vec<&'a str>,
-            pages: String,
-            counts: String,
+            codes: &'a str,
         }
         let manifest = Manifest {
-            sections: total_sections,
-            chunk: CHUNK,
+            pages: pages.len(),
+            sections: pages.iter().map(|(_, p)| p.sections).sum(),
+            chunk: PAGES_PER_CHUNK,
             shards: shard_keys,
             vocab: vocab_keys,
             kinds,
             themes,
-            pages: codes,
-            counts: starts,
+            codes: std::str::from_utf8(&codes).unwrap_or_default(),
         };
-        files.push(script("index.js", "index", 0, &manifest));
+        files.push(script("index.js", "index", 0, &json(&manifest)));
         files
     }
+}
+
+/// What the index shows of each page the model names, by build-dir-relative URL.
+fn page_meta(hb: &Handbook) -> HashMap<String, PageMeta> {
+    let mut meta = HashMap::new();
+    let page = |title: &str, kind: &'static str| PageMeta {
+        title: title.to_string(),
+        kind,
+        classification: String::new(),
+        theme: String::new(),
+        ids: Vec::new(),
+    };
+    for d in &hb.documents {
+        let kind = if d.url == "index.html" { "home" } else { d.doc_type.as_str() };
+        let mut m = page(&d.title, kind);
+        m.classification = d.classification.clone();
+        m.ids.push((d.id.clone(), ID_EXACT));
+        meta.insert(d.url.clone(), m);
+    }
+    meta.entry("index.html".to_string()).or_insert_with(|| page(&hb.config.title, "home"));
+    for c in &hb.controls {
+        let mut m = page(&format!("{} {}", c.id, c.title), "control");
+        m.theme = c.theme.clone();
+        m.ids.push((c.id.clone(), ID_EXACT));
+        if let Some(short) = short_id(&c.id) {
+            m.ids.push((short.to_string(), ID_SHORT));
+        }
+        for old in &c.replaces {
+            m.ids.push((old.clone(), ID_PREVIOUS));
+            if let Some(short) = short_id(old) {
+                m.ids.push((short.to_string(), ID_PREVIOUS - 1));
+            }
+        }
+        meta.insert(urls::control_url(&c.id), m);
+    }
+    for c in &hb.clauses {
+        let mut m = page(&format!("Clause {} {}", c.id, c.title), "clause");
+        m.ids.push((c.id.clone(), ID_EXACT));
+        meta.insert(urls::clause_url(&c.id), m);
+    }
+    for r in &hb.roles {
+        let mut m = page(&r.title, "role");
+        m.ids.push((r.id.clone(), ID_EXACT));
+        meta.insert(urls::role_url(&r.id), m);
+    }
+    if let Some(reg) = hb.risks.as_ref().filter(|r| r.published) {
+        for r in &reg.risks {
+            let mut m = page(&format!("{} {}", r.id, r.title), "risk");
+            m.classification = reg.classification.clone();
+            m.ids.push((r.id.clone(), ID_EXACT));
+            meta.insert(urls::risk_url(&r.id), m);
+        }
+    }
+    for (url, title) in [
+        ("soa.html", "Statement of Applicability"),
+        ("register.html", "Document register"),
+        ("coverage.html", "Coverage"),
+    ] {
+        meta.insert(url.to_string(), page(title, "audit"));
+    }
+    meta
+}
+
+/// Indexes one page: its terms (numbered from 0 for this page, named in the returned list) and
+/// the page as stored, with `terms` holding those local numbers.
+fn index_page(meta: &PageMeta, url: &str, html: &str) -> (Vec<Box<str>>, Page) {
+    let sections = sections::sections(html);
+    let mut local: AHashMap<Box<str>, u32> = AHashMap::new();
+    let mut intern = |t: &str| -> u32 {
+        if let Some(&i) = local.get(t) {
+            return i;
+        }
+        let i = local.len() as u32;
+        local.insert(t.into(), i);
+        i
+    };
+    // (local term, section, score), in section order.
+    let mut postings: Vec<(u32, u16, u8)> = Vec::new();
+    let mut shown = Vec::with_capacity(sections.len());
+    let (mut body, mut fields) = (Vec::new(), Vec::new());
+    for (n, s) in sections.iter().enumerate().take(usize::from(u16::MAX)) {
+        let n = n as u16;
+        body.clear();
+        fields.clear();
+        let heading = if n == 0 { meta.title.as_str() } else { s.heading.as_str() };
+        let field = if n == 0 { TITLE } else { HEADING };
+        tokenize::terms(&tokenize::fold(heading), |t| fields.push((intern(t), field)));
+        tokenize::terms(&tokenize::fold(&s.text), |t| body.push(intern(t)));
+        if n == 0 {
+            for (id, score) in &meta.ids {
+                fields.push((intern(&format!("#{}", tokenize::fold(id))), *score));
+            }
+        }
+        section_scores(&mut body, &mut fields, |t, score| postings.push((t, n, score)));
+        // The top section's heading is the page title, which the chunk has already.
+        let heading = if n == 0 { "" } else { s.heading.as_str() };
+        shown.push((s.anchor.as_str(), heading, excerpt(&s.text)));
+    }
+    // Each term's postings together, in section order.
+    postings.sort_unstable();
+    let mut terms = Vec::new();
+    let mut bytes = Vec::with_capacity(postings.len() + postings.len() / 4);
+    let mut i = 0;
+    while i < postings.len() {
+        let t = postings[i].0;
+        let j = i + postings[i..].iter().take_while(|p| p.0 == t).count();
+        shard::push_sections(&mut bytes, postings[i..j].iter().map(|p| (p.1, p.2)));
+        terms.push((t, bytes.len() as u32));
+        i = j;
+    }
+    let m = meta;
+    let shown = json(&(url, &m.title, m.kind, &m.classification, &m.theme, shown));
+    let mut names: Vec<(Box<str>, u32)> = local.into_iter().collect();
+    names.sort_unstable_by_key(|&(_, i)| i);
+    let names = names.into_iter().map(|(n, _)| n).collect();
+    let page = Page {
+        meta: meta.clone(),
+        sections: sections.len().min(usize::from(u16::MAX)) as u32,
+        shown,
+        terms,
+        local: bytes,
+    };
+    (names, page)
+}
+
+/// The first [`TEXT`] characters of a section's text, cut at a word.
+fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    let Some((cut, _)) = text.char_indices().nth(TEXT) else { return text.to_string() };
+    let at = text[..cut].rfind(' ').filter(|&i| i > cut / 2).unwrap_or(cut);
+    format!("{}…", text[..at].trim_end())
+}
+
+/// `value` as JSON.
+fn json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// `search/<rel>` holding `ISMSBOOK_SEARCH.<method>(n, <json>);`.
+fn script(rel: &str, method: &str, n: usize, json: &str) -> (String, Vec<u8>) {
+    (urls::search_file(rel), format!("ISMSBOOK_SEARCH.{method}({n},{json});\n").into_bytes())
 }
 
 /// Calls `emit(term, score)` for each distinct term of a section: its best field score
@@ -356,12 +522,6 @@ pub fn enabled() -> bool {
     std::env::var_os("ISMSBOOK_NO_SEARCH").is_none()
 }
 
-/// `search/<rel>` holding `ISMSBOOK_SEARCH.<method>(n, <json>);`.
-fn script(rel: &str, method: &str, n: usize, value: &impl Serialize) -> (String, Vec<u8>) {
-    let json = serde_json::to_string(value).unwrap_or_else(|_| "null".into());
-    (urls::search_file(rel), format!("ISMSBOOK_SEARCH.{method}({n},{json});\n").into_bytes())
-}
-
 /// `A.5.15` -> `5.15`: a catalogue id without its letter prefix.
 fn short_id(id: &str) -> Option<&str> {
     let (head, rest) = id.split_once('.')?;
@@ -371,241 +531,9 @@ fn short_id(id: &str) -> Option<&str> {
     .then_some(rest)
 }
 
-/// The first words of a section's text.
-fn snippet(text: &str) -> String {
-    let text = text.trim();
-    if text.chars().count() <= SNIPPET {
-        return text.to_string();
-    }
-    let cut = text.char_indices().nth(SNIPPET).map_or(text.len(), |(i, _)| i);
-    let at = text[..cut].rfind(' ').filter(|&i| i > SNIPPET / 2).unwrap_or(cut);
-    format!("{}…", text[..at].trim_end())
-}
-
-/// Tags that do not separate words (`pass<b>word</b>` is one word).
-const INLINE: [&str; 17] = [
-    "a", "b", "strong", "em", "i", "code", "span", "mark", "sub", "sup", "small", "abbr", "kbd", "u", "s", "del", "ins",
-];
-
-/// The main content of a page (inside `<main>`, else `<body>`), cut into sections at every
-/// `<h2>`..`<h6>` with an id. The `<h1>` (the title, indexed from the model), scripts, styles,
-/// `<nav>` (tables of contents) and elements
-/// marked `data-nosearch` or `class="doc-control"` are left out; tags separate words except
-/// inline ones (`pass<b>word</b>` is one word).
-pub fn sections(html: &str) -> Vec<Section> {
-    let content = inner(html, "main").or_else(|| inner(html, "body")).unwrap_or(html);
-    let mut out = vec![Section::default()];
-    let mut in_heading = false;
-    let mut i = 0;
-    let bytes = content.as_bytes();
-    while i < bytes.len() {
-        let Some(k) = memchr::memchr(b'<', &bytes[i..]) else {
-            push_text(&mut out, in_heading, &content[i..]);
-            break;
-        };
-        push_text(&mut out, in_heading, &content[i..i + k]);
-        i += k;
-        if content[i..].starts_with("<!--") {
-            i = content[i..].find("-->").map_or(bytes.len(), |e| i + e + 3);
-            continue;
-        }
-        let Some(end) = memchr::memchr(b'>', &bytes[i..]).map(|e| i + e) else { break };
-        let tag = &content[i + 1..end];
-        i = end + 1;
-        let closing = tag.starts_with('/');
-        let name_end = tag.find(|c: char| c.is_whitespace() || c == '/' || c == '>').unwrap_or(tag.len());
-        let name =
-            if closing { tag[1..].split(|c: char| c.is_whitespace()).next().unwrap_or("") } else { &tag[..name_end] };
-        let name = name.to_ascii_lowercase();
-        let attributes = name_end < tag.len();
-        if !closing
-            && (matches!(name.as_str(), "h1" | "script" | "style" | "nav" | "noscript" | "template")
-                || (attributes && tag.contains("data-nosearch"))
-                || (name == "table" && tag.contains("doc-control")))
-        {
-            i = skip_element(content, i, &name);
-            continue;
-        }
-        let heading = matches!(name.as_str(), "h2" | "h3" | "h4" | "h5" | "h6");
-        if heading && !closing {
-            if let Some(id) = attribute(tag, "id") {
-                out.push(Section { anchor: decode(id), ..Section::default() });
-                in_heading = true;
-                continue;
-            }
-        } else if heading && closing {
-            in_heading = false;
-        }
-        if !INLINE.contains(&name.as_str())
-            && let Some(s) = out.last_mut()
-        {
-            push_space(if in_heading { &mut s.heading } else { &mut s.text });
-        }
-    }
-    for s in &mut out {
-        let heading = s.heading.trim_end_matches([' ', '#']).len();
-        s.heading.truncate(heading);
-        let text = s.text.trim_end().len();
-        s.text.truncate(text);
-    }
-    out
-}
-
-/// Appends text to the open section's heading or body, whitespace collapsed to one space.
-fn push_text(out: &mut [Section], in_heading: bool, text: &str) {
-    if text.is_empty() {
-        return;
-    }
-    let Some(s) = out.last_mut() else { return };
-    let target = if in_heading { &mut s.heading } else { &mut s.text };
-    let decoded;
-    let text = if text.contains('&') {
-        decoded = decode(text);
-        decoded.as_str()
-    } else {
-        text
-    };
-    if text.is_ascii() {
-        if text.starts_with(|c: char| c.is_ascii_whitespace()) {
-            push_space(target);
-        }
-        for (i, word) in text.split_ascii_whitespace().enumerate() {
-            if i > 0 {
-                target.push(' ');
-            }
-            target.push_str(word);
-        }
-        if text.ends_with(|c: char| c.is_ascii_whitespace()) {
-            push_space(target);
-        }
-        return;
-    }
-    for (i, word) in text.split(char::is_whitespace).enumerate() {
-        if i > 0 {
-            push_space(target);
-        }
-        target.push_str(word);
-    }
-}
-
-/// One space, unless the text is empty or already ends with one.
-fn push_space(target: &mut String) {
-    if !target.is_empty() && !target.ends_with(' ') {
-        target.push(' ');
-    }
-}
-
-/// The text between `<tag ...>` and the last `</tag>`.
-fn inner<'a>(html: &'a str, tag: &str) -> Option<&'a str> {
-    let open = html.find(&format!("<{tag}"))?;
-    let start = open + html[open..].find('>')? + 1;
-    let end = html.rfind(&format!("</{tag}>"))?;
-    (end >= start).then(|| &html[start..end])
-}
-
-/// Skips from just after an opening `<name ...>` to just after its matching `</name>`.
-fn skip_element(s: &str, mut i: usize, name: &str) -> usize {
-    let (open, close) = (format!("<{name}"), format!("</{name}"));
-    let mut depth = 1;
-    while depth > 0 {
-        let next_close = s[i..].find(&close).map(|k| i + k);
-        let next_open = s[i..].find(&open).map(|k| i + k);
-        match (next_open, next_close) {
-            (Some(o), Some(c)) if o < c => {
-                depth += 1;
-                i = o + open.len();
-            }
-            (_, Some(c)) => {
-                depth -= 1;
-                i = s[c..].find('>').map_or(s.len(), |k| c + k + 1);
-            }
-            _ => return s.len(),
-        }
-    }
-    i
-}
-
-/// The value of attribute `name` in a tag's text (`h2 id="scope"`).
-fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let mut rest = tag;
-    while let Some(k) = rest.find(name) {
-        let before = rest[..k].chars().last();
-        let after = &rest[k + name.len()..];
-        if before.is_some_and(char::is_whitespace) && after.starts_with('=') {
-            let v = &after[1..];
-            let q = v.chars().next()?;
-            if q == '"' || q == '\'' {
-                return v[1..].find(q).map(|e| &v[1..1 + e]);
-            }
-            return Some(v.split(|c: char| c.is_whitespace()).next().unwrap_or(""));
-        }
-        rest = after;
-    }
-    None
-}
-
-/// Decodes the character references a page contains.
-fn decode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(k) = rest.find('&') {
-        out.push_str(&rest[..k]);
-        rest = &rest[k..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
-            out.push('&');
-            rest = &rest[1..];
-            continue;
-        };
-        let entity = &rest[1..semi];
-        let c = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "nbsp" => Some(' '),
-            _ => entity.strip_prefix('#').and_then(|n| {
-                let code = match n.strip_prefix(['x', 'X']) {
-                    Some(h) => u32::from_str_radix(h, 16).ok(),
-                    None => n.parse().ok(),
-                };
-                code.and_then(char::from_u32)
-            }),
-        };
-        match c {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[semi + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pages_are_cut_at_headings_with_ids() {
-        let html = "<html><body><header>Site <input></header><main id=\"content\"><h1>Access &amp; keys</h1>\
-            <nav class=\"toc\"><a href=\"#a\">Rules</a></nav><table class=\"doc-control\"><tr><td>DOC-1</td></tr></table>\
-            <p>Intro <b>pass</b>word.</p><script>var x = 'secret';</script>\
-            <h2 id=\"rules\">Rules <a class=\"anchor\" href=\"#rules\">#</a></h2><p>Use&nbsp;MFA &#8212; always.</p>\
-            <h3>No id</h3><p>More</p></main><footer>built</footer></body></html>";
-        let s = sections(html);
-        assert_eq!(s.len(), 2, "{s:?}");
-        assert_eq!(s[0].anchor, "");
-        assert_eq!(s[0].text, "Intro password.");
-        assert_eq!(s[1].anchor, "rules");
-        assert_eq!(s[1].heading, "Rules");
-        assert_eq!(s[1].text, "Use MFA — always. No id More");
-    }
 
     #[test]
     fn scores_rank_title_over_heading_over_body_by_frequency_and_length() {
@@ -631,11 +559,11 @@ mod tests {
     }
 
     #[test]
-    fn snippets_end_on_a_word() {
+    fn excerpts_end_on_a_word() {
         let long = "word ".repeat(100);
-        let s = snippet(&long);
-        assert!(s.ends_with("word…") && s.chars().count() <= SNIPPET + 1, "{s}");
-        assert_eq!(snippet(" short "), "short");
+        let s = excerpt(&long);
+        assert!(s.ends_with("word…") && s.chars().count() <= TEXT + 1, "{s}");
+        assert_eq!(excerpt(" short "), "short");
     }
 
     #[test]

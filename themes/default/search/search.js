@@ -2,7 +2,9 @@
 // The index lives next to this file (search/index.js, t/, v/, c/) and is loaded piece by piece
 // with <script> tags, so it works from file:// (no fetch) and under any sub-path. The word
 // rules mirror src/search/tokenize.rs; ranking: exact id, then score (title > heading > body,
-// tf and length normalised at build time) weighted by rarity (idf).
+// tf and length normalised at build time) weighted by rarity (idf). A hit is a section:
+// page * 65536 + its number within the page. Section chunks are deflated JSON, inflated with
+// the browser's DecompressionStream.
 (function () {
   "use strict";
   var S = (window.ISMSBOOK_SEARCH = window.ISMSBOOK_SEARCH || {});
@@ -44,46 +46,35 @@
   }
   function loadManifest() {
     return load("index", 0, "index.js").then(function (m) {
-      if (m && !manifest) {
-        manifest = m;
-        // Page of each section, from the per-page section counts.
-        var counts = decodeNumbers(m.counts);
-        m.pageOf = new Uint32Array(m.sections);
-        var sec = 0;
-        counts.forEach(function (c, p) { for (var i = 0; i < c; i++) { m.pageOf[sec++] = p; } });
-      }
+      if (m && !manifest) { manifest = m; }
       return manifest;
     });
   }
+  var SECTIONS = 65536;
+  function pageOf(hit) { return Math.floor(hit / SECTIONS); }
 
   // ---- numbers and posting lists (src/search/shard.rs) -------------------------------
   var DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
   var VALUE = {};
   for (var d = 0; d < 64; d++) { VALUE[DIGITS[d]] = d; }
-  function decodeNumbers(s) {
-    var out = [], v = 0, shift = 0;
-    for (var i = 0; i < s.length; i++) {
-      var x = VALUE[s[i]];
-      v += (x & 31) * Math.pow(2, shift);
-      shift += 5;
-      if (x < 32) { out.push(v); v = 0; shift = 0; }
-    }
-    return out;
-  }
-  // A posting list: one digit for a gap of 1-3 and a body score, else 48, gap, score.
+  // A posting list, page by page: a page digit (48-59: page gap 1-12; 60: gap as a number),
+  // then per section one digit (0-47: section gap 1-3, score 0-15) or an escape (61: gap as a
+  // number, then the score; 62, 63: gap 1 or 2, then the score).
   function decodePostings(s) {
-    var map = new Map(), i = 0, next = 0;
+    var map = new Map(), i = 0, page = 0, next = 0;
+    function number() {
+      var v = 0, shift = 0, x;
+      do { x = VALUE[s[i++]]; v += (x & 31) * Math.pow(2, shift); shift += 5; } while (x >= 32 && i < s.length);
+      return v;
+    }
     while (i < s.length) {
       var d = VALUE[s[i++]], gap, score;
+      if (d >= 48 && d <= 60) { page += d === 60 ? number() : d - 47; next = 0; continue; }
       if (d < 48) { gap = (d >> 4) + 1; score = d & 15; }
-      else {
-        var v = 0, shift = 0, x;
-        do { x = VALUE[s[i++]]; v += (x & 31) * Math.pow(2, shift); shift += 5; } while (x >= 32 && i < s.length);
-        gap = v;
-        score = VALUE[s[i++]];
-      }
+      else if (d === 61) { gap = number(); score = VALUE[s[i++]]; }
+      else { gap = d - 61; score = VALUE[s[i++]]; }
       next += gap;
-      map.set(next - 1, score);
+      map.set((page - 1) * SECTIONS + next - 1, score);
     }
     return map;
   }
@@ -251,11 +242,15 @@
         var words = c.alts.filter(function (a) { return a.term[0] !== "#"; });
         if (!words.length && /^\p{L}{5,}$/u.test(c.w.raw)) { typos.push(c); }
       });
+      // One typo (any letter, the first too) keeps a word within one letter of its length:
+      // the words of those lengths are the candidates.
       return Promise.all(typos.map(function (c) {
-        var first = chars(c.w.t)[0];
-        var n = manifest.vocab[first];
-        return (n === undefined ? Promise.resolve([]) : load("vocab", n, "v/" + n + ".js")).then(function (words) {
-          var near = (words || []).filter(function (t) { return oneEdit(t, c.w.t) || oneEdit(t, c.w.raw); });
+        var lengths = {};
+        [c.w.t, c.w.raw].forEach(function (w) { var l = chars(w).length; lengths[l - 1] = lengths[l] = lengths[l + 1] = 1; });
+        var ns = Object.keys(lengths).map(function (l) { return manifest.vocab[l]; }).filter(function (n) { return n !== undefined; });
+        return Promise.all(ns.map(function (n) { return load("vocab", n, "v/" + n + ".js"); })).then(function (lists) {
+          var words = [].concat.apply([], lists.map(function (l) { return l || []; }));
+          var near = words.filter(function (t) { return oneEdit(t, c.w.t) || oneEdit(t, c.w.raw); }).slice(0, 12);
           return loadShards(near.map(shardOf)).then(function () {
             near.forEach(function (t) { var p = postings(t); if (p) { c.alts.push({ term: t, weight: 0.5, p: p }); } });
           });
@@ -302,12 +297,22 @@
       });
     });
   }
-  function section(sec) {
-    var n = Math.floor(sec / manifest.chunk);
-    return load("chunk", n, "c/" + n + ".js").then(function (ch) {
-      if (!ch) { return null; }
-      var s = ch.s[sec - n * manifest.chunk], p = ch.p[s[0]];
-      return { url: p[0], title: p[1], kind: p[2], cls: p[3], theme: p[4], anchor: s[1], heading: s[2], snippet: s[3] };
+  // A chunk's pages: [url, title, kind, classification, theme, [[anchor, heading, text]...]].
+  var inflated = {};
+  function chunk(n) {
+    return inflated[n] || (inflated[n] = load("chunk", n, "c/" + n + ".js").then(function (b64) {
+      var bin = atob(b64), bytes = new Uint8Array(bin.length);
+      for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+      var text = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+      return new Response(text).text().then(JSON.parse);
+    }).catch(function () { return null; }));
+  }
+  function section(hit) {
+    var page = pageOf(hit), n = Math.floor(page / manifest.chunk);
+    return chunk(n).then(function (ch) {
+      var p = ch && ch[page - n * manifest.chunk], s = p && p[5][hit % SECTIONS];
+      if (!s) { return null; }
+      return { url: p[0], title: p[1], kind: p[2], cls: p[3], theme: p[4], anchor: s[0], heading: s[1], text: s[2] };
     });
   }
 
@@ -315,14 +320,40 @@
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
   }
-  // `text` escaped, with the words whose terms matched wrapped in <mark>.
-  function highlight(text, matched) {
+  var WORDS = /[\p{L}\p{N}][\p{L}\p{N}.-]*[\p{L}\p{N}]|[\p{L}\p{N}]/gu;
+  // Whether word `w` (as written) is one of the matched terms (a set).
+  function isMatch(w, set) {
+    var f = fold(w);
+    return !!set[f] || terms(f).some(function (x) { return set[x.t]; });
+  }
+  function termSet(matched) {
     var set = {};
     matched.forEach(function (t) { set[t] = 1; });
+    return set;
+  }
+  // About SNIPPET characters of a section's text around its first matched word (its start when
+  // no word of the kept text matched), cut at words, with … where text was left out.
+  var SNIPPET = 160;
+  function snippet(text, matched) {
+    var set = termSet(matched), at = 0, m;
+    WORDS.lastIndex = 0;
+    while ((m = WORDS.exec(text))) {
+      if (isMatch(m[0], set) || matched.some(function (t) { return isCjk(t[0]) && m[0].indexOf(t) >= 0; })) { at = m.index; break; }
+    }
+    WORDS.lastIndex = 0;
+    var start = Math.max(0, at - SNIPPET / 4);
+    if (start > 0) { var sp = text.indexOf(" ", start); start = sp >= 0 && sp < at ? sp + 1 : at; }
+    var end = start + SNIPPET;
+    if (end >= text.length) { end = text.length; }
+    else { var last = text.lastIndexOf(" ", end); if (last > at) { end = last; } }
+    return (start > 0 ? "…" : "") + text.slice(start, end) + (end < text.length ? "…" : "");
+  }
+  // `text` escaped, with the words whose terms matched wrapped in <mark>.
+  function highlight(text, matched) {
+    var set = termSet(matched);
     var cjk = matched.filter(function (t) { return isCjk(t[0]); });
-    return text.replace(/[\p{L}\p{N}][\p{L}\p{N}.-]*[\p{L}\p{N}]|[\p{L}\p{N}]/gu, function (w) {
-      var f = fold(w);
-      if (terms(f).some(function (x) { return set[x.t]; }) || set[f]) { return "\u0001" + w + "\u0002"; }
+    return text.replace(WORDS, function (w) {
+      if (isMatch(w, set)) { return "\u0001" + w + "\u0002"; }
       var out = w;
       cjk.forEach(function (t) { out = out.split(t).join("\u0001" + t + "\u0002"); });
       return out;
@@ -346,7 +377,7 @@
     if (!state.kind && !state.theme) { return state.hits; }
     var kinds = manifest.kinds, themes = manifest.themes;
     return state.hits.filter(function (h) {
-      var p = manifest.pageOf[h.sec], k = VALUE[manifest.pages[2 * p]], t = VALUE[manifest.pages[2 * p + 1]];
+      var p = pageOf(h.sec), k = VALUE[manifest.codes[2 * p]], t = VALUE[manifest.codes[2 * p + 1]];
       return (!state.kind || kinds[k] === state.kind) && (!state.theme || themes[t - 1] === state.theme);
     });
   }
@@ -375,7 +406,7 @@
           "<span class=\"search-title\">" + highlight(r.anchor ? r.heading : r.title, state.terms) + "</span>" +
           (r.cls ? " <span class=\"search-cls cls cls-" + esc(r.cls) + "\">" + esc(r.cls) + "</span>" : "") +
           "<span class=\"search-crumb\">" + esc(crumb) + "</span>" +
-          (r.snippet ? "<span class=\"search-snippet\">" + highlight(r.snippet, state.terms) + "</span>" : "") +
+          (r.text ? "<span class=\"search-snippet\">" + highlight(snippet(r.text, state.terms), state.terms) + "</span>" : "") +
           "</a></li>";
       });
       html += "</ol>";
@@ -454,7 +485,9 @@
   S.query = function (q) {
     return search(q).then(function (r) {
       return Promise.all(r.hits.slice(0, 20).map(function (h) { return section(h.sec); })).then(function (rows) {
-        return rows.map(function (x, i) { return x && { url: x.url, anchor: x.anchor, title: x.title, kind: x.kind, tier: r.hits[i].tier }; });
+        return rows.map(function (x, i) {
+          return x && { url: x.url, anchor: x.anchor, title: x.title, kind: x.kind, tier: r.hits[i].tier, snippet: snippet(x.text, r.terms) };
+        });
       });
     });
   };

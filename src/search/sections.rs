@@ -1,0 +1,236 @@
+//! The text of a rendered page, cut into sections: the page's main content stripped of tags
+//! and cut at every heading that has an id, so that a search hit lands on its section.
+
+/// A section of a page, as shown in results.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Section {
+    pub anchor: String,
+    pub heading: String,
+    pub text: String,
+}
+
+/// Tags that do not separate words (`pass<b>word</b>` is one word).
+const INLINE: [&str; 17] = [
+    "a", "b", "strong", "em", "i", "code", "span", "mark", "sub", "sup", "small", "abbr", "kbd", "u", "s", "del", "ins",
+];
+
+/// The main content of a page (inside `<main>`, else `<body>`), cut into sections at every
+/// `<h2>`..`<h6>` with an id. The `<h1>` (the title, indexed from the model), scripts, styles,
+/// `<nav>` (tables of contents) and elements
+/// marked `data-nosearch` or `class="doc-control"` are left out; tags separate words except
+/// inline ones (`pass<b>word</b>` is one word).
+pub fn sections(html: &str) -> Vec<Section> {
+    let content = inner(html, "main").or_else(|| inner(html, "body")).unwrap_or(html);
+    let mut out = vec![Section::default()];
+    let mut in_heading = false;
+    let mut i = 0;
+    let bytes = content.as_bytes();
+    while i < bytes.len() {
+        let Some(k) = memchr::memchr(b'<', &bytes[i..]) else {
+            push_text(&mut out, in_heading, &content[i..]);
+            break;
+        };
+        push_text(&mut out, in_heading, &content[i..i + k]);
+        i += k;
+        if content[i..].starts_with("<!--") {
+            i = content[i..].find("-->").map_or(bytes.len(), |e| i + e + 3);
+            continue;
+        }
+        let Some(end) = memchr::memchr(b'>', &bytes[i..]).map(|e| i + e) else { break };
+        let tag = &content[i + 1..end];
+        i = end + 1;
+        let closing = tag.starts_with('/');
+        let name_end = tag.find(|c: char| c.is_whitespace() || c == '/' || c == '>').unwrap_or(tag.len());
+        let name =
+            if closing { tag[1..].split(|c: char| c.is_whitespace()).next().unwrap_or("") } else { &tag[..name_end] };
+        let name = name.to_ascii_lowercase();
+        let attributes = name_end < tag.len();
+        if !closing
+            && (matches!(name.as_str(), "h1" | "script" | "style" | "nav" | "noscript" | "template")
+                || (attributes && tag.contains("data-nosearch"))
+                || (name == "table" && tag.contains("doc-control")))
+        {
+            i = skip_element(content, i, &name);
+            continue;
+        }
+        let heading = matches!(name.as_str(), "h2" | "h3" | "h4" | "h5" | "h6");
+        if heading && !closing {
+            if let Some(id) = attribute(tag, "id") {
+                out.push(Section { anchor: decode(id), ..Section::default() });
+                in_heading = true;
+                continue;
+            }
+        } else if heading && closing {
+            in_heading = false;
+        }
+        if !INLINE.contains(&name.as_str())
+            && let Some(s) = out.last_mut()
+        {
+            push_space(if in_heading { &mut s.heading } else { &mut s.text });
+        }
+    }
+    for s in &mut out {
+        let heading = s.heading.trim_end_matches([' ', '#']).len();
+        s.heading.truncate(heading);
+        let text = s.text.trim_end().len();
+        s.text.truncate(text);
+    }
+    out
+}
+
+/// Appends text to the open section's heading or body, whitespace collapsed to one space.
+fn push_text(out: &mut [Section], in_heading: bool, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    let Some(s) = out.last_mut() else { return };
+    let target = if in_heading { &mut s.heading } else { &mut s.text };
+    let decoded;
+    let text = if text.contains('&') {
+        decoded = decode(text);
+        decoded.as_str()
+    } else {
+        text
+    };
+    if text.is_ascii() {
+        if text.starts_with(|c: char| c.is_ascii_whitespace()) {
+            push_space(target);
+        }
+        for (i, word) in text.split_ascii_whitespace().enumerate() {
+            if i > 0 {
+                target.push(' ');
+            }
+            target.push_str(word);
+        }
+        if text.ends_with(|c: char| c.is_ascii_whitespace()) {
+            push_space(target);
+        }
+        return;
+    }
+    for (i, word) in text.split(char::is_whitespace).enumerate() {
+        if i > 0 {
+            push_space(target);
+        }
+        target.push_str(word);
+    }
+}
+
+/// One space, unless the text is empty or already ends with one.
+fn push_space(target: &mut String) {
+    if !target.is_empty() && !target.ends_with(' ') {
+        target.push(' ');
+    }
+}
+
+/// The text between `<tag ...>` and the last `</tag>`.
+fn inner<'a>(html: &'a str, tag: &str) -> Option<&'a str> {
+    let open = html.find(&format!("<{tag}"))?;
+    let start = open + html[open..].find('>')? + 1;
+    let end = html.rfind(&format!("</{tag}>"))?;
+    (end >= start).then(|| &html[start..end])
+}
+
+/// Skips from just after an opening `<name ...>` to just after its matching `</name>`.
+fn skip_element(s: &str, mut i: usize, name: &str) -> usize {
+    let (open, close) = (format!("<{name}"), format!("</{name}"));
+    let mut depth = 1;
+    while depth > 0 {
+        let next_close = s[i..].find(&close).map(|k| i + k);
+        let next_open = s[i..].find(&open).map(|k| i + k);
+        match (next_open, next_close) {
+            (Some(o), Some(c)) if o < c => {
+                depth += 1;
+                i = o + open.len();
+            }
+            (_, Some(c)) => {
+                depth -= 1;
+                i = s[c..].find('>').map_or(s.len(), |k| c + k + 1);
+            }
+            _ => return s.len(),
+        }
+    }
+    i
+}
+
+/// The value of attribute `name` in a tag's text (`h2 id="scope"`).
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let mut rest = tag;
+    while let Some(k) = rest.find(name) {
+        let before = rest[..k].chars().last();
+        let after = &rest[k + name.len()..];
+        if before.is_some_and(char::is_whitespace) && after.starts_with('=') {
+            let v = &after[1..];
+            let q = v.chars().next()?;
+            if q == '"' || q == '\'' {
+                return v[1..].find(q).map(|e| &v[1..1 + e]);
+            }
+            return Some(v.split(|c: char| c.is_whitespace()).next().unwrap_or(""));
+        }
+        rest = after;
+    }
+    None
+}
+
+/// Decodes the character references a page contains.
+fn decode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(k) = rest.find('&') {
+        out.push_str(&rest[..k]);
+        rest = &rest[k..];
+        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..semi];
+        let c = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some(' '),
+            _ => entity.strip_prefix('#').and_then(|n| {
+                let code = match n.strip_prefix(['x', 'X']) {
+                    Some(h) => u32::from_str_radix(h, 16).ok(),
+                    None => n.parse().ok(),
+                };
+                code.and_then(char::from_u32)
+            }),
+        };
+        match c {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_cut_at_headings_with_ids() {
+        let html = "<html><body><header>Site <input></header><main id=\"content\"><h1>Access &amp; keys</h1>\
+            <nav class=\"toc\"><a href=\"#a\">Rules</a></nav><table class=\"doc-control\"><tr><td>DOC-1</td></tr></table>\
+            <p>Intro <b>pass</b>word.</p><script>var x = 'secret';</script>\
+            <h2 id=\"rules\">Rules <a class=\"anchor\" href=\"#rules\">#</a></h2><p>Use&nbsp;MFA &#8212; always.</p>\
+            <h3>No id</h3><p>More</p></main><footer>built</footer></body></html>";
+        let s = sections(html);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(s[0].anchor, "");
+        assert_eq!(s[0].text, "Intro password.");
+        assert_eq!(s[1].anchor, "rules");
+        assert_eq!(s[1].heading, "Rules");
+        assert_eq!(s[1].text, "Use MFA — always. No id More");
+    }
+}
