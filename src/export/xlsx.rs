@@ -93,6 +93,24 @@ fn excel_date(d: Date) -> Option<ExcelDateTime> {
     ExcelDateTime::from_ymd(year, u8::try_from(d.month).ok()?, u8::try_from(d.day).ok()?).ok()
 }
 
+/// The most characters an Excel cell holds.
+const MAX_CELL_CHARS: usize = 32_767;
+
+/// `s` as a cell can hold it: whole when it fits, else cut at a line or a `; ` between list
+/// items where possible and ended by a note that the CSV holds the whole text (a control
+/// implemented by thousands of documents lists more ids than a cell holds).
+fn fit_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= MAX_CELL_CHARS || s.chars().count() <= MAX_CELL_CHARS {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    const NOTE: &str = " … (cut: an Excel cell holds 32,767 characters; the CSV has the whole text)";
+    let room = MAX_CELL_CHARS - NOTE.chars().count();
+    let end = s.char_indices().nth(room).map_or(s.len(), |(i, _)| i);
+    let head = &s[..end];
+    let cut = head.rfind(['\n', ';', ',']).filter(|&i| i > end / 2).unwrap_or(end);
+    std::borrow::Cow::Owned(format!("{}{NOTE}", head[..cut].trim_end()))
+}
+
 fn write_cell(
     ws: &mut Worksheet,
     r: u32,
@@ -104,7 +122,7 @@ fn write_cell(
     match cell {
         Cell::Text(s) if s.is_empty() => {}
         Cell::Text(s) => {
-            ws.write_string(r, c, s)?;
+            ws.write_string(r, c, fit_cell(s).as_ref())?;
         }
         Cell::Date(None) => {}
         Cell::Date(Some(d)) => match excel_date(*d) {
@@ -125,4 +143,25 @@ fn write_cell(
         },
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_longer_than_excel_holds_is_cut_with_a_note() {
+        let ids: Vec<String> = (0..20_000).map(|i| format!("DOC-{i:05}")).collect();
+        let long = ids.join(";");
+        let cell = fit_cell(&long);
+        assert!(cell.chars().count() <= MAX_CELL_CHARS, "{} chars", cell.chars().count());
+        assert!(cell.ends_with("the CSV has the whole text)"));
+        assert!(cell.starts_with("DOC-00000;DOC-00001;"));
+        // Cut between two ids, never inside one.
+        let kept = cell.split(" … ").next().unwrap_or_default();
+        assert!(kept.rsplit(';').next().is_some_and(|last| last.len() == 9), "{}", &kept[kept.len() - 20..]);
+        assert_eq!(fit_cell("short"), "short");
+        let wide = "é".repeat(MAX_CELL_CHARS);
+        assert_eq!(fit_cell(&wide), wide.as_str(), "counted in characters, not bytes");
+    }
 }
