@@ -28,6 +28,7 @@ pub const DEFAULT: &[(&str, &[u8])] = embed!(
     "risk.html",
     "404.html",
     "print.html",
+    "print-document.html",
     "assets/style.css",
     "assets/ismsbook.js",
     "search/search.js",

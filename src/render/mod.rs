@@ -199,6 +199,11 @@ pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
+/// Renders the theme's `template` with `ctx`.
+fn render_template(tera: &Tera, template: &str, ctx: &Context) -> Result<String, Diagnostic> {
+    tera.render(template, ctx).map_err(|e| template_error(Path::new(&format!("<theme>/{template}")), &e))
+}
+
 fn template_error(origin: &Path, e: &tera::Error) -> Diagnostic {
     let (message, line, column) = match e.kind() {
         tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
@@ -238,6 +243,10 @@ impl Site<'_> {
     ) -> Result<usize, Diagnostic> {
         let tera = self.tera(theme)?;
         jobs.par_iter().try_for_each(|&job| {
+            if job == Job::Print {
+                // One page as large as the book: written as it is rendered, never held.
+                return self.write_print(&tera, out).map(drop);
+            }
             let (rel, bytes) = self.render_job(&tera, theme, job)?;
             out.put(&rel, &bytes)?;
             if let Some(f) = on_page
@@ -278,7 +287,7 @@ impl Site<'_> {
             Job::Register => self.register_page(tera)?,
             Job::Soa => self.soa_page(tera)?,
             Job::Coverage => self.coverage_page(tera)?,
-            Job::Print => self.print_page(tera)?,
+            Job::Print => unreachable!("print.html is streamed by write_print"),
             Job::Nav => ("nav.js".into(), self.nav_js()),
             Job::Sitemap => {
                 ("sitemap.xml".into(), self.sitemap(self.hb.config.base_url.as_deref().unwrap_or_default()))
@@ -334,7 +343,13 @@ impl Site<'_> {
     }
 
     /// Renders `template` as the page `url` with `ctx` plus what every page gets.
-    fn page(&self, tera: &Tera, template: &str, url: &str, title: &str, mut ctx: Context) -> Result<Page, Diagnostic> {
+    fn page(&self, tera: &Tera, template: &str, url: &str, title: &str, ctx: Context) -> Result<Page, Diagnostic> {
+        let html = render_template(tera, template, &self.page_context(template, url, title, ctx))?;
+        Ok((url.to_string(), html.into_bytes()))
+    }
+
+    /// `ctx` plus what every page gets: its root, URL, title, canonical URL, kind and section.
+    fn page_context(&self, template: &str, url: &str, title: &str, mut ctx: Context) -> Context {
         ctx.insert("root", &root_of(url));
         ctx.insert("page_url", url);
         ctx.insert("page_title", title);
@@ -342,9 +357,7 @@ impl Site<'_> {
         let kind = template.trim_end_matches(".html");
         ctx.insert("page_kind", kind);
         ctx.insert("section", section_of(kind));
-        let html =
-            tera.render(template, &ctx).map_err(|e| template_error(Path::new(&format!("<theme>/{template}")), &e))?;
-        Ok((url.to_string(), html.into_bytes()))
+        ctx
     }
 
     /// The risk register, when there is one and this build publishes it.

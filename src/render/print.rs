@@ -88,20 +88,52 @@ fn print_href(href: &str, page: &str, printed: &HashSet<&str>) -> String {
     }
 }
 
+/// How many documents of print.html are rendered at once (in parallel) before they are
+/// written, in order: what bounds the memory of print.html, whatever the size of the book.
+const PRINT_BATCH: usize = 64;
+
+/// Where the documents of part `k` go in the rendered frame. It holds NUL characters, which no
+/// Markdown source can produce (CommonMark replaces them) and no template text contains.
+fn part_marker(k: usize) -> String {
+    format!("\u{0}ismsbook-print-part-{k}\u{0}")
+}
+
+/// A document of print.html, as `print-document.html` sees it (`d`).
+#[derive(Serialize)]
+struct PrintDoc<'a> {
+    anchor: String,
+    title_anchor: Option<String>,
+    doc: &'a Document,
+    owner: Option<Link>,
+    approver: Option<Link>,
+    review_status: &'static str,
+    cls_rank: usize,
+    html: String,
+}
+
 impl Site<'_> {
     /// print.html: the whole handbook in reading order (home, documents by type, clauses,
-    /// controls, the SoA) on one page, its links turned into in-page anchors.
-    pub(super) fn print_page(&self, tera: &Tera) -> Result<Page, Diagnostic> {
+    /// controls, the SoA) on one page, its links turned into in-page anchors. The theme's
+    /// `print.html` is the frame (cover, contents, clauses, controls, SoA) and places each
+    /// part's documents with `{{ p.documents | safe }}`; each document is `print-document.html`.
+    /// The documents are rendered in parallel batches and streamed into the file in order, so
+    /// neither the page nor the documents' HTML is ever held whole. Returns whether the file
+    /// changed.
+    pub(super) fn write_print(&self, tera: &Tera, out: &Output) -> Result<bool, Diagnostic> {
+        /// A line of the contents.
         #[derive(Serialize)]
-        struct PrintDoc<'a> {
+        struct Entry<'a> {
             anchor: String,
-            title_anchor: Option<String>,
-            doc: &'a Document,
-            owner: Option<Link>,
-            approver: Option<Link>,
-            review_status: &'static str,
-            cls_rank: usize,
-            html: String,
+            id: &'a str,
+            title: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Part<'a> {
+            title: &'static str,
+            id: &'static str,
+            items: Vec<Entry<'a>>,
+            /// Where the part's documents go (a marker the frame is split at).
+            documents: String,
         }
         #[derive(Serialize)]
         struct PrintClause<'a> {
@@ -127,7 +159,6 @@ impl Site<'_> {
         let in_print =
             |url: &str| Link { id: String::new(), title: String::new(), url: Some(format!("#{}", anchor_of(url))) };
         let cite = |c: &Citation| Link { id: c.id.to_string(), title: c.title.to_string(), ..in_print(&c.url) };
-        let who = |r: &Option<String>| r.as_deref().map(|o| self.role_link(o).unwrap_or_else(|| plain(o)));
         let home = hb.documents.iter().position(|d| d.url == "index.html");
         let home_html = match home {
             Some(i) => Some(rewrite(split_title(&self.document_html(i)?).1, "index.html", &printed)),
@@ -135,27 +166,24 @@ impl Site<'_> {
         };
         let mut order: Vec<usize> = (0..hb.documents.len()).filter(|&i| Some(i) != home).collect();
         order.sort_by(|&a, &b| reading_key(&hb.documents[a]).cmp(&reading_key(&hb.documents[b])));
-        let mut groups: BTreeMap<DocType, Vec<PrintDoc>> = BTreeMap::new();
+        let mut groups: BTreeMap<DocType, Vec<usize>> = BTreeMap::new();
         for i in order {
-            let d = &hb.documents[i];
-            let html = self.document_html(i)?;
-            let (title_id, body) = split_title(&html);
-            groups.entry(d.doc_type).or_default().push(PrintDoc {
-                anchor: anchor_of(&d.url),
-                title_anchor: title_id.map(|t| inner_anchor(&d.url, &t)),
-                doc: d,
-                owner: who(&d.owner),
-                approver: who(&d.approver),
-                review_status: ReviewStatus::of(d.review, hb.build_date).as_str(),
-                cls_rank: hb.config.level_rank(&d.classification).unwrap_or(0),
-                html: rewrite(&wrap_tables(body), &d.url, &printed),
-            });
+            groups.entry(hb.documents[i].doc_type).or_default().push(i);
         }
-        let parts: Vec<TypeGroup<PrintDoc>> = groups
-            .into_iter()
-            .map(|(t, items)| {
-                let (title, id) = type_heading(t);
-                TypeGroup { title, id, items }
+        let groups: Vec<Vec<usize>> = groups.into_values().collect();
+        let parts: Vec<Part> = groups
+            .iter()
+            .enumerate()
+            .map(|(k, docs)| {
+                let (title, id) = type_heading(hb.documents[docs[0]].doc_type);
+                let items = docs
+                    .iter()
+                    .map(|&i| {
+                        let d = &hb.documents[i];
+                        Entry { anchor: anchor_of(&d.url), id: &d.id, title: &d.title }
+                    })
+                    .collect();
+                Part { title, id, items, documents: part_marker(k) }
             })
             .collect();
         let clauses: Vec<PrintClause> = hb
@@ -181,6 +209,8 @@ impl Site<'_> {
                 guidance: rewrite(&self.guidance[i], url, &printed),
             })
             .collect();
+        let edition = &hb.config.classification;
+        let edition_rank = hb.config.level_rank(edition).unwrap_or(0);
         let mut ctx = Context::new();
         ctx.insert("home_html", &home_html);
         ctx.insert("home_anchor", &anchor_of("index.html"));
@@ -189,9 +219,73 @@ impl Site<'_> {
         ctx.insert("controls", &controls);
         ctx.insert("soa_anchor", &anchor_of("soa.html"));
         ctx.insert("soa_control", &self.document_control(SOA_DOCUMENT));
-        ctx.insert("edition", &hb.config.classification);
-        ctx.insert("edition_rank", &hb.config.level_rank(&hb.config.classification).unwrap_or(0));
-        self.page(tera, "print.html", "print.html", "Print edition", ctx)
+        ctx.insert("edition", edition);
+        ctx.insert("edition_rank", &edition_rank);
+        let frame =
+            render_template(tera, "print.html", &self.page_context("print.html", "print.html", "Print edition", ctx))?;
+        drop((parts, clauses, controls, home_html));
+        let mut doc_ctx = Context::new();
+        doc_ctx.insert("edition", edition);
+        doc_ctx.insert("edition_rank", &edition_rank);
+        let written = |e: std::io::Error| {
+            Diagnostic::error("io-error", Path::new("print.html"), format!("cannot write print.html: {e}"))
+        };
+        out.put_stream("print.html", |w| {
+            let mut rest = frame.as_str();
+            for (k, docs) in groups.iter().enumerate() {
+                let Some((before, after)) = rest.split_once(&part_marker(k)) else {
+                    return Err(Diagnostic::error(
+                        "template-error",
+                        Path::new("<theme>/print.html"),
+                        "print.html does not place the documents of each part",
+                    )
+                    .hint(
+                        "put `{{ p.documents | safe }}` inside `{% for p in parts %}` (see the built-in print.html)",
+                    ));
+                };
+                w.write_all(before.as_bytes()).map_err(written)?;
+                for batch in docs.chunks(PRINT_BATCH) {
+                    let html: Vec<String> = batch
+                        .par_iter()
+                        .map(|&i| self.print_document(tera, &doc_ctx, i, &printed))
+                        .collect::<Result<_, Diagnostic>>()?;
+                    for h in html {
+                        w.write_all(h.as_bytes()).map_err(written)?;
+                    }
+                }
+                rest = after;
+            }
+            w.write_all(rest.as_bytes()).map_err(written)
+        })
+    }
+
+    /// Document `i` as print.html shows it: `print-document.html` with `d` (a [`PrintDoc`])
+    /// added to `ctx`.
+    fn print_document(
+        &self,
+        tera: &Tera,
+        ctx: &Context,
+        i: usize,
+        printed: &HashSet<&str>,
+    ) -> Result<String, Diagnostic> {
+        let hb = self.hb;
+        let d = &hb.documents[i];
+        let who = |r: &Option<String>| r.as_deref().map(|o| self.role_link(o).unwrap_or_else(|| plain(o)));
+        let html = self.document_html(i)?;
+        let (title_id, body) = split_title(&html);
+        let doc = PrintDoc {
+            anchor: anchor_of(&d.url),
+            title_anchor: title_id.map(|t| inner_anchor(&d.url, &t)),
+            doc: d,
+            owner: who(&d.owner),
+            approver: who(&d.approver),
+            review_status: ReviewStatus::of(d.review, hb.build_date).as_str(),
+            cls_rank: hb.config.level_rank(&d.classification).unwrap_or(0),
+            html: rewrite(&wrap_tables(body), &d.url, printed),
+        };
+        let mut ctx = ctx.clone();
+        ctx.insert("d", &doc);
+        render_template(tera, "print-document.html", &ctx)
     }
 }
 
