@@ -573,9 +573,10 @@ fn write_pages_and_exports(
         },
         || -> Result<usize, Diagnostic> {
             let view = crate::export::View { hb: &a.hb, backlinks: &a.backlinks, soa: &a.soa, coverage: &a.coverage };
-            let files = crate::export::files(&view)?;
-            files.par_iter().try_for_each(|(rel, bytes)| out.put(rel, bytes).map(drop))?;
-            Ok(files.len())
+            // Each export its own job, serialised straight into its file.
+            let exports = crate::export::exports(&view);
+            exports.par_iter().try_for_each(|e| out.put_stream(e.path, |w| e.write(&view, w)).map(drop))?;
+            Ok(exports.len())
         },
     );
     Ok(pages? + exports?)

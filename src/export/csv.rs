@@ -42,14 +42,14 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn to_csv(&self) -> Vec<u8> {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-        // Writing to memory cannot fail.
-        let _ = w.write_record(self.header);
+    /// The table as CSV into `w`.
+    pub fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(w);
+        w.write_record(self.header)?;
         for row in &self.rows {
-            let _ = w.write_record(row.iter().map(Cell::text));
+            w.write_record(row.iter().map(Cell::text))?;
         }
-        w.into_inner().unwrap_or_default()
+        w.flush()
     }
 }
 

@@ -8,6 +8,7 @@
 use super::View;
 use crate::audit::{ReviewStatus, SoaRow};
 use serde::Serialize;
+use std::io::Write;
 
 /// Bumped whenever a field of handbook.json changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -16,7 +17,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const SCHEMA: &str = include_str!("../../schema/handbook.schema.json");
 
 /// handbook.json: the whole model of the build, as described by [`SCHEMA`].
-pub fn handbook(v: &View) -> Vec<u8> {
+pub fn handbook(v: &View, w: &mut dyn Write) -> std::io::Result<()> {
     let hb = v.hb;
     #[derive(Serialize)]
     struct Doc<'a> {
@@ -125,12 +126,11 @@ pub fn handbook(v: &View) -> Vec<u8> {
                 .collect(),
         }),
     };
-    pretty(&root)
+    pretty(w, &root)
 }
 
-/// `v` as indented JSON with a final newline (serialising the model to memory cannot fail).
-pub fn pretty(v: &impl Serialize) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(v).unwrap_or_default();
-    out.push(b'\n');
-    out
+/// `v` as indented JSON with a final newline, serialised straight into `w`.
+pub fn pretty(w: &mut dyn Write, v: &impl Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, v)?;
+    w.write_all(b"\n")
 }

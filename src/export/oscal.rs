@@ -29,8 +29,10 @@
 use super::View;
 use crate::audit::Citation;
 use crate::model::{Control, Handbook, Status};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
+use std::io::Write;
 
 /// The OSCAL release the files follow.
 pub const OSCAL_VERSION: &str = "1.1.3";
@@ -76,16 +78,27 @@ fn role_id(id: &str) -> String {
     token("role-", id)
 }
 
+/// A prop: ours (with the namespace [`NS`]) or OSCAL's own (`label`, without).
+#[derive(Serialize)]
+struct Prop {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ns: Option<&'static str>,
+    value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class: Option<&'static str>,
+}
+
 /// A prop of our namespace, or `None` when the value is empty. OSCAL prop values are one line
 /// without leading or trailing space: runs of white space become one space.
-fn prop(name: &str, value: &str) -> Option<Value> {
+fn prop(name: &str, value: &str) -> Option<Prop> {
     let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!value.is_empty()).then(|| json!({ "name": token("p-", name), "ns": NS, "value": value }))
+    (!value.is_empty()).then(|| Prop { name: token("p-", name), ns: Some(NS), value, class: None })
 }
 
 /// The `label` prop (OSCAL's own): the id as people write it.
-fn label(id: &str) -> Value {
-    json!({ "name": "label", "value": id })
+fn label(id: &str) -> Prop {
+    Prop { name: "label".into(), ns: None, value: id.to_string(), class: None }
 }
 
 /// Where a page of the handbook is, seen from a file in `oscal/`: absolute under `base-url`,
@@ -168,9 +181,8 @@ fn catalog_control(hb: &Handbook, c: &Control) -> Value {
     props.extend(prop("framework", &c.framework));
     for (family, values) in &c.attributes {
         for v in values {
-            if let Some(mut p) = prop(family, v.trim_start_matches('#')) {
-                p["class"] = json!("attribute");
-                props.push(p);
+            if let Some(p) = prop(family, v.trim_start_matches('#')) {
+                props.push(Prop { class: Some("attribute"), ..p });
             }
         }
     }
@@ -237,7 +249,7 @@ fn catalogue_title(hb: &Handbook) -> String {
 }
 
 /// `oscal/catalog.json`.
-pub fn catalog(hb: &Handbook) -> Vec<u8> {
+pub fn catalog(hb: &Handbook, w: &mut dyn Write) -> std::io::Result<()> {
     let mut groups = Vec::new();
     let top: Vec<Value> = (0..hb.clauses.len())
         .filter(|&i| hb.clauses[i].parent_id().is_none_or(|p| hb.clause(p).is_none()))
@@ -259,7 +271,7 @@ pub fn catalog(hb: &Handbook) -> Vec<u8> {
         let controls: Vec<Value> =
             hb.controls.iter().filter(|c| c.theme == theme).map(|c| catalog_control(hb, c)).collect();
         let title = if theme.is_empty() { "Controls".to_string() } else { title_case(theme) };
-        let props: Vec<Value> = prop("theme", theme).into_iter().collect();
+        let props: Vec<Prop> = prop("theme", theme).into_iter().collect();
         groups.push(json!({
             "id": token("theme-", &format!("theme-{theme}")),
             "class": "theme",
@@ -268,7 +280,7 @@ pub fn catalog(hb: &Handbook) -> Vec<u8> {
             "controls": controls,
         }));
     }
-    let framework_props: Vec<Value> = hb.frameworks.iter().filter_map(|f| prop("framework", &f.id)).collect();
+    let framework_props: Vec<Prop> = hb.frameworks.iter().filter_map(|f| prop("framework", &f.id)).collect();
     let doc = json!({
         "catalog": {
             "uuid": uuid(hb, "catalog", ""),
@@ -276,11 +288,11 @@ pub fn catalog(hb: &Handbook) -> Vec<u8> {
             "groups": groups,
         }
     });
-    super::json::pretty(&doc)
+    super::json::pretty(w, &doc)
 }
 
 /// `oscal/profile.json`: the Statement of Applicability.
-pub fn profile(hb: &Handbook) -> Vec<u8> {
+pub fn profile(hb: &Handbook, w: &mut dyn Write) -> std::io::Result<()> {
     let mut include: Vec<String> = hb.clauses.iter().map(|c| clause_id(&c.id)).collect();
     let mut exclude = Vec::new();
     let mut excluded_props = Vec::new();
@@ -290,7 +302,7 @@ pub fn profile(hb: &Handbook) -> Vec<u8> {
         let id = control_id(&c.id);
         if d.applicable {
             include.push(id.clone());
-            let mut props: Vec<Value> = vec![json!({ "name": "applicable", "ns": NS, "value": "yes" })];
+            let mut props = vec![Prop { name: "applicable".into(), ns: Some(NS), value: "yes".into(), class: None }];
             props.extend(d.status.and_then(|s| prop("status", s.as_str())));
             let parts: Vec<Value> =
                 part(format!("{id}_jst"), "justification", true, d.justification.as_deref().unwrap_or(""))
@@ -327,7 +339,7 @@ pub fn profile(hb: &Handbook) -> Vec<u8> {
     if !alters.is_empty() {
         body["modify"] = json!({ "alters": alters });
     }
-    super::json::pretty(&json!({ "profile": body }))
+    super::json::pretty(w, &json!({ "profile": body }))
 }
 
 fn org_or_title(hb: &Handbook) -> &str {
@@ -344,36 +356,64 @@ fn state(s: Status) -> &'static str {
     }
 }
 
+/// A JSON array serialised from the iterator the closure makes, item by item, when it is
+/// written: nothing is collected first.
+struct Each<F>(F);
+
+impl<F, I> Serialize for Each<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+#[derive(Serialize)]
+struct Link {
+    href: String,
+    rel: &'static str,
+    text: String,
+}
+
 /// The links of an implemented requirement: each citing document (its back-matter resource)
 /// and each section that cites the requirement (its page and anchor).
-fn citation_links(hb: &Handbook, cites: &[Citation]) -> Vec<Value> {
+fn citation_links(hb: &Handbook, cites: &[Citation]) -> Vec<Link> {
     let mut links = Vec::new();
     for c in cites {
-        links.push(json!({
-            "href": format!("#{}", uuid(hb, "document", &c.id)),
-            "rel": "reference",
-            "text": format!("{} {}", c.id, c.title),
-        }));
+        links.push(Link {
+            href: format!("#{}", uuid(hb, "document", &c.id)),
+            rel: "reference",
+            text: format!("{} {}", c.id, c.title),
+        });
         for s in &c.sections {
-            links.push(json!({
-                "href": href(hb, &format!("{}#{}", c.url, s.anchor)),
-                "rel": "reference",
-                "text": format!("{} {}: {}", c.id, c.title, s.title),
-            }));
+            links.push(Link {
+                href: href(hb, &format!("{}#{}", c.url, s.anchor)),
+                rel: "reference",
+                text: format!("{} {}: {}", c.id, c.title, s.title),
+            });
         }
     }
     links
 }
 
+#[derive(Serialize)]
+struct RoleRef {
+    #[serde(rename = "role-id")]
+    role_id: String,
+}
+
 /// The roles that own the citing documents, as responsible roles.
-fn owner_roles(hb: &Handbook, cites: &[Citation]) -> Vec<Value> {
+fn owner_roles(hb: &Handbook, cites: &[Citation]) -> Vec<RoleRef> {
     let owners: BTreeSet<&str> = cites
         .iter()
         .filter_map(|c| hb.document(&c.id))
         .filter_map(|d| d.owner.as_deref())
         .filter(|o| hb.role(o).is_some())
         .collect();
-    owners.into_iter().map(|o| json!({ "role-id": role_id(o) })).collect()
+    owners.into_iter().map(|o| RoleRef { role_id: role_id(o) }).collect()
 }
 
 fn implemented_by(cites: &[Citation]) -> String {
@@ -384,62 +424,221 @@ fn implemented_by(cites: &[Citation]) -> String {
     format!("Implemented by {}.", docs.join("; "))
 }
 
-/// `oscal/ssp.json`: how the ISMS implements the profile.
-pub fn ssp(v: &View) -> Vec<u8> {
-    let hb = v.hb;
-    let this_system = uuid(hb, "component", "this-system");
-    let requirement = |kind: &str, id: &str, oscal_id: String, cites: &[Citation], status: Option<Status>| {
-        let mut by = json!({
-            "component-uuid": this_system,
-            "uuid": uuid(hb, &format!("{kind}-by-component"), id),
-            "description": implemented_by(cites),
-        });
-        let mut props = Vec::new();
-        if let Some(s) = status {
-            by["implementation-status"] = json!({ "state": state(s) });
-            props.extend(prop("status", s.as_str()));
-        }
-        // Keys in OSCAL's order (the files keep insertion order): uuid, control-id, props,
-        // links, responsible-roles, by-components (remarks are added by the caller).
-        let mut r = json!({ "uuid": uuid(hb, &format!("{kind}-requirement"), id), "control-id": oscal_id });
-        if !props.is_empty() {
-            r["props"] = json!(props);
-        }
-        let links = citation_links(hb, cites);
-        if !links.is_empty() {
-            r["links"] = json!(links);
-        }
-        let roles = owner_roles(hb, cites);
-        if !roles.is_empty() {
-            r["responsible-roles"] = json!(roles);
-        }
-        r["by-components"] = json!([by]);
-        r
-    };
-    let mut requirements = Vec::new();
-    let mut cited: BTreeSet<&str> = BTreeSet::new();
-    for cl in &hb.clauses {
-        let cites = v.backlinks.get(&crate::links::TargetKey::Clause(cl.id.clone()));
-        if !cites.is_empty() {
-            requirements.push(requirement("clause", &cl.id, clause_id(&cl.id), cites, None));
-            cited.extend(cites.iter().map(|c| &*c.id));
-        }
+/// `{ "state": ... }`
+#[derive(Serialize)]
+struct State {
+    state: &'static str,
+}
+
+/// `{ "description": ... }`
+#[derive(Serialize)]
+struct Described<'a> {
+    description: &'a str,
+}
+
+/// An implemented requirement of the SSP, keys in OSCAL's order.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Requirement {
+    uuid: String,
+    control_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    props: Vec<Prop>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    links: Vec<Link>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    responsible_roles: Vec<RoleRef>,
+    by_components: [ByComponent; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remarks: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ByComponent {
+    component_uuid: String,
+    uuid: String,
+    description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    implementation_status: Option<State>,
+}
+
+/// A clause (`kind` "clause") or control requirement that `cites` implement.
+fn requirement(
+    hb: &Handbook,
+    kind: &str,
+    id: &str,
+    oscal_id: String,
+    cites: &[Citation],
+    status: Option<Status>,
+) -> Requirement {
+    Requirement {
+        uuid: uuid(hb, &format!("{kind}-requirement"), id),
+        control_id: oscal_id,
+        props: status.and_then(|s| prop("status", s.as_str())).into_iter().collect(),
+        links: citation_links(hb, cites),
+        responsible_roles: owner_roles(hb, cites),
+        by_components: [ByComponent {
+            component_uuid: uuid(hb, "component", "this-system"),
+            uuid: uuid(hb, &format!("{kind}-by-component"), id),
+            description: implemented_by(cites),
+            implementation_status: status.map(|s| State { state: state(s) }),
+        }],
+        remarks: None,
     }
-    for c in &hb.controls {
-        let Some(d) = hb.decision(&c.id).filter(|d| d.applicable) else { continue };
-        let cites = v.backlinks.control(&c.id);
-        let mut r = requirement("control", &c.id, control_id(&c.id), cites, d.status);
-        if let Some(j) = d.justification.as_deref().filter(|j| !j.trim().is_empty()) {
-            r["remarks"] = json!(j.trim());
-        }
-        requirements.push(r);
+}
+
+/// `oscal/ssp.json`: how the ISMS implements the profile. Written as it is serialised: the
+/// requirements and the back-matter (one resource per cited document) are made one at a time.
+pub fn ssp(v: &View, w: &mut dyn Write) -> std::io::Result<()> {
+    #[derive(Serialize)]
+    struct Root<B> {
+        #[serde(rename = "system-security-plan")]
+        ssp: B,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct Body<'a, R, D> {
+        uuid: String,
+        metadata: Metadata<'a>,
+        import_profile: Href,
+        system_characteristics: Characteristics<'a>,
+        system_implementation: Implementation,
+        control_implementation: ControlImplementation<R>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        back_matter: Option<BackMatter<D>>,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct Metadata<'a> {
+        title: String,
+        last_modified: String,
+        version: String,
+        oscal_version: &'static str,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        roles: Vec<Role<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        parties: Option<[Party<'a>; 1]>,
+    }
+    #[derive(Serialize)]
+    struct Role<'a> {
+        id: String,
+        title: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Party<'a> {
+        uuid: String,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        name: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Href {
+        href: &'static str,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct Characteristics<'a> {
+        system_ids: [SystemId; 1],
+        system_name: &'a str,
+        description: String,
+        system_information: Information,
+        status: State,
+        authorization_boundary: Described<'static>,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct SystemId {
+        identifier_type: &'static str,
+        id: String,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct Information {
+        information_types: [InformationType; 1],
+    }
+    #[derive(Serialize)]
+    struct InformationType {
+        uuid: String,
+        title: &'static str,
+        description: String,
+    }
+    #[derive(Serialize)]
+    struct Implementation {
+        users: Vec<User>,
+        components: [Component; 1],
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct User {
+        uuid: String,
+        title: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        role_ids: Vec<String>,
+    }
+    #[derive(Serialize)]
+    struct Component {
+        uuid: String,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        title: String,
+        description: &'static str,
+        status: State,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct ControlImplementation<R> {
+        description: &'static str,
+        implemented_requirements: R,
+    }
+    #[derive(Serialize)]
+    struct BackMatter<D> {
+        resources: D,
+    }
+    #[derive(Serialize)]
+    struct Resource<'a> {
+        uuid: String,
+        title: &'a str,
+        props: Vec<Prop>,
+        rlinks: [Rlink; 1],
+    }
+    #[derive(Serialize)]
+    struct Rlink {
+        href: String,
+        #[serde(rename = "media-type")]
+        media_type: &'static str,
+    }
+    let hb = v.hb;
+    let clauses = || {
+        hb.clauses.iter().filter_map(|cl| {
+            let cites = v.backlinks.get(&crate::links::TargetKey::Clause(cl.id.clone()));
+            (!cites.is_empty()).then_some((cl, cites))
+        })
+    };
+    let controls = || {
+        hb.controls
+            .iter()
+            .filter_map(|c| hb.decision(&c.id).filter(|d| d.applicable).map(|d| (c, d, v.backlinks.control(&c.id))))
+    };
+    let requirements = Each(|| {
+        let clauses = clauses().map(|(cl, cites)| requirement(hb, "clause", &cl.id, clause_id(&cl.id), cites, None));
+        let controls = controls().map(|(c, d, cites)| Requirement {
+            remarks: d.justification.as_deref().map(str::trim).filter(|j| !j.is_empty()).map(str::to_string),
+            ..requirement(hb, "control", &c.id, control_id(&c.id), cites, d.status)
+        });
+        clauses.chain(controls)
+    });
+    let mut cited: BTreeSet<&str> = BTreeSet::new();
+    for (_, cites) in clauses() {
         cited.extend(cites.iter().map(|c| &*c.id));
     }
-    let resources: Vec<Value> = hb
-        .documents
-        .iter()
-        .filter(|d| cited.contains(d.id.as_str()))
-        .map(|d| {
+    for (_, _, cites) in controls() {
+        cited.extend(cites.iter().map(|c| &*c.id));
+    }
+    let resources = Each(|| {
+        hb.documents.iter().filter(|d| cited.contains(d.id.as_str())).map(|d| {
             let mut props = vec![label(&d.id)];
             props.extend(prop("type", d.doc_type.as_str()));
             props.extend(d.version.as_deref().and_then(|x| prop("version", x)));
@@ -447,83 +646,87 @@ pub fn ssp(v: &View) -> Vec<u8> {
             props.extend(d.approved.and_then(|x| prop("approved", &x.to_string())));
             props.extend(d.review.and_then(|x| prop("review", &x.to_string())));
             props.extend(prop("classification", &d.classification));
-            json!({
-                "uuid": uuid(hb, "document", &d.id),
-                "title": d.title,
-                "props": props,
-                "rlinks": [{ "href": href(hb, &d.url), "media-type": "text/html" }],
-            })
-        })
-        .collect();
-    let roles: Vec<Value> = hb
-        .roles
-        .iter()
-        .map(|r| {
-            let mut role = json!({ "id": role_id(&r.id), "title": r.title });
-            if let Some(d) = r.description.as_deref().filter(|d| !d.trim().is_empty()) {
-                role["description"] = json!(d.trim());
+            Resource {
+                uuid: uuid(hb, "document", &d.id),
+                title: &d.title,
+                props,
+                rlinks: [Rlink { href: href(hb, &d.url), media_type: "text/html" }],
             }
-            role
         })
-        .collect();
-    let mut users: Vec<Value> = hb
+    });
+    let has_resources = hb.documents.iter().any(|d| cited.contains(d.id.as_str()));
+    let roles: Vec<Role> = hb
         .roles
         .iter()
-        .map(|r| json!({ "uuid": uuid(hb, "user", &r.id), "title": r.title, "role-ids": [role_id(&r.id)] }))
+        .map(|r| Role {
+            id: role_id(&r.id),
+            title: &r.title,
+            description: r.description.as_deref().map(str::trim).filter(|d| !d.is_empty()),
+        })
+        .collect();
+    let mut users: Vec<User> = hb
+        .roles
+        .iter()
+        .map(|r| User { uuid: uuid(hb, "user", &r.id), title: r.title.clone(), role_ids: vec![role_id(&r.id)] })
         .collect();
     if users.is_empty() {
-        users.push(json!({ "uuid": uuid(hb, "user", ""), "title": "Everyone working under the ISMS" }));
+        users.push(User {
+            uuid: uuid(hb, "user", ""),
+            title: "Everyone working under the ISMS".into(),
+            role_ids: Vec::new(),
+        });
     }
     let org = org_or_title(hb);
-    let mut extra = json!({});
-    if !roles.is_empty() {
-        extra["roles"] = json!(roles);
-    }
-    if !hb.config.organisation.trim().is_empty() {
-        extra["parties"] = json!([{
-            "uuid": uuid(hb, "party", "organisation"),
-            "type": "organization",
-            "name": hb.config.organisation.trim(),
-        }]);
-    }
+    let organisation = hb.config.organisation.trim();
+    let parties = (!organisation.is_empty())
+        .then(|| [Party { uuid: uuid(hb, "party", "organisation"), kind: "organization", name: organisation }]);
     let description = hb.config.description.clone().filter(|d| !d.trim().is_empty()).unwrap_or_else(|| {
         format!("The information security management system of {org}, as its handbook describes it.")
     });
-    let mut body = json!({
-        "uuid": uuid(hb, "ssp", ""),
-        "metadata": metadata(hb, format!("{org}: ISMS implementation"), extra),
-        "import-profile": { "href": "profile.json" },
-        "system-characteristics": {
-            "system-ids": [{ "identifier-type": "https://ietf.org/rfc/rfc4122", "id": uuid(hb, "system", "") }],
-            "system-name": hb.config.title,
-            "description": description,
-            "system-information": { "information-types": [{
-                "uuid": uuid(hb, "information-type", ""),
-                "title": "Information in the scope of the ISMS",
-                "description": format!("The information {org} protects under its ISMS; the scope statement of the handbook lists it."),
-            }] },
-            "status": { "state": "operational" },
-            "authorization-boundary": { "description": "The scope of the ISMS as stated in the handbook." },
+    let body = Body {
+        uuid: uuid(hb, "ssp", ""),
+        metadata: Metadata {
+            title: format!("{org}: ISMS implementation"),
+            last_modified: timestamp(hb),
+            version: hb.build_date.to_string(),
+            oscal_version: OSCAL_VERSION,
+            roles,
+            parties,
         },
-        "system-implementation": {
-            "users": users,
-            "components": [{
-                "uuid": this_system,
-                "type": "this-system",
-                "title": format!("The ISMS of {org}"),
-                "description": "The management system as a whole: its documents, roles and processes.",
-                "status": { "state": "operational" },
+        import_profile: Href { href: "profile.json" },
+        system_characteristics: Characteristics {
+            system_ids: [SystemId { identifier_type: "https://ietf.org/rfc/rfc4122", id: uuid(hb, "system", "") }],
+            system_name: &hb.config.title,
+            description,
+            system_information: Information {
+                information_types: [InformationType {
+                    uuid: uuid(hb, "information-type", ""),
+                    title: "Information in the scope of the ISMS",
+                    description: format!(
+                        "The information {org} protects under its ISMS; the scope statement of the handbook lists it."
+                    ),
+                }],
+            },
+            status: State { state: "operational" },
+            authorization_boundary: Described { description: "The scope of the ISMS as stated in the handbook." },
+        },
+        system_implementation: Implementation {
+            users,
+            components: [Component {
+                uuid: uuid(hb, "component", "this-system"),
+                kind: "this-system",
+                title: format!("The ISMS of {org}"),
+                description: "The management system as a whole: its documents, roles and processes.",
+                status: State { state: "operational" },
             }],
         },
-        "control-implementation": {
-            "description": "How each requirement of the profile (the clauses and the applicable controls of the Statement of Applicability) is met: the SoA status and the documents of the handbook that implement it.",
-            "implemented-requirements": requirements,
+        control_implementation: ControlImplementation {
+            description: "How each requirement of the profile (the clauses and the applicable controls of the Statement of Applicability) is met: the SoA status and the documents of the handbook that implement it.",
+            implemented_requirements: requirements,
         },
-    });
-    if !resources.is_empty() {
-        body["back-matter"] = json!({ "resources": resources });
-    }
-    super::json::pretty(&json!({ "system-security-plan": body }))
+        back_matter: has_resources.then_some(BackMatter { resources }),
+    };
+    super::json::pretty(w, &Root { ssp: body })
 }
 
 #[cfg(test)]
@@ -543,7 +746,10 @@ mod tests {
 
     #[test]
     fn prop_values_are_one_line() {
-        assert_eq!(prop("x", "  a\n b  "), Some(json!({ "name": "x", "ns": NS, "value": "a b" })));
-        assert_eq!(prop("x", " \n "), None);
+        assert_eq!(
+            serde_json::to_value(prop("x", "  a\n b  ")).ok(),
+            Some(json!({ "name": "x", "ns": NS, "value": "a b" }))
+        );
+        assert!(prop("x", " \n ").is_none());
     }
 }

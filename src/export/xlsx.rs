@@ -11,22 +11,18 @@
 
 use super::csv::{Cell, Table};
 use crate::dates::Date;
-use crate::diagnostics::Diagnostic;
 use crate::model::Handbook;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Url, Workbook, Worksheet, XlsxError};
 
 /// The widest a fitted column gets, in pixels (about 60 characters).
 const MAX_COLUMN_PIXELS: u32 = 420;
 
-/// The workbook of `table`, with the metadata sheet of `hb`'s build.
-pub fn workbook(table: &Table, hb: &Handbook) -> Result<Vec<u8>, Diagnostic> {
-    build(table, hb).map_err(|e| {
-        Diagnostic::error(
-            "export-failed",
-            &hb.config.build_dir,
-            format!("cannot write the workbook of the {}: {e}", table.name.to_lowercase()),
-        )
-    })
+/// The workbook of `table`, with the metadata sheet of `hb`'s build, into `w`.
+pub fn write(table: &Table, hb: &Handbook, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let bytes = build(table, hb).map_err(|e| {
+        std::io::Error::other(format!("cannot make the workbook of the {}: {e}", table.name.to_lowercase()))
+    })?;
+    w.write_all(&bytes)
 }
 
 fn build(table: &Table, hb: &Handbook) -> Result<Vec<u8>, XlsxError> {
