@@ -27,11 +27,23 @@ pub(super) fn by_type(docs: Vec<&Document>) -> Vec<TypeGroup<Link>> {
 
 impl Site<'_> {
     pub(super) fn document_page(&self, tera: &Tera, i: usize) -> Result<Page, Diagnostic> {
+        self.document_page_of(tera, i, &self.document_body(i)?)
+    }
+
+    /// The page of document `i` made from its [`Site::document_body`] (which print.html uses
+    /// too: one Markdown rendering serves both).
+    pub(super) fn document_page_of(&self, tera: &Tera, i: usize, body: &Body) -> Result<Page, Diagnostic> {
         let doc = &self.hb.documents[i];
-        let rendered = &self.rendered[i];
-        let html = self.document_html(i)?;
-        let ctx = self.document_context(doc, rendered, &html)?;
+        let ctx = self.document_context(doc, &self.rendered[i], body)?;
         self.page(tera, "document.html", &doc.url, &doc.title, ctx)
+    }
+
+    /// Document `i` rendered for its page and print.html: the id of its leading `# title` (which
+    /// the templates show themselves), and the rest with tables wrapped.
+    pub(super) fn document_body(&self, i: usize) -> Result<Body, Diagnostic> {
+        let html = self.document_html(i)?;
+        let (title_id, body) = split_title(&html);
+        Ok(Body { title_id, html: wrap_tables(body) })
     }
 
     /// The document's Markdown as HTML, rendered now (and dropped with its page).
@@ -45,13 +57,13 @@ impl Site<'_> {
         &self,
         doc: &Document,
         rendered: &Rendered,
-        html: &str,
+        body: &Body,
     ) -> Result<Context, Diagnostic> {
         #[derive(Serialize)]
         struct DocPage<'a> {
             doc: &'a Document,
-            title_id: Option<String>,
-            html: String,
+            title_id: &'a Option<String>,
+            html: &'a str,
             toc: Vec<&'a Heading>,
             owner: Option<Link>,
             approver: Option<Link>,
@@ -67,7 +79,6 @@ impl Site<'_> {
         }
         let hb = self.hb;
         let review = ReviewStatus::of(doc.review, hb.build_date);
-        let (title_id, body) = split_title(html);
         let folder = doc.path.split_once('/').map(|(f, _)| f);
         let steps = folder
             .map(|f| {
@@ -79,8 +90,8 @@ impl Site<'_> {
             .collect();
         let page = DocPage {
             doc,
-            title_id,
-            html: wrap_tables(body),
+            title_id: &body.title_id,
+            html: &body.html,
             toc: rendered.headings.iter().filter(|h| h.level == 2 || h.level == 3).collect(),
             owner: doc.owner.as_deref().and_then(|o| self.role_link(o)),
             approver: doc.approver.as_deref().and_then(|o| self.role_link(o)),

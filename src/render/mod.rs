@@ -175,6 +175,14 @@ fn wrap_tables(html: &str) -> String {
     html.replace("<table>", "<div class=\"table-wrap\"><table>").replace("</table>", "</table></div>")
 }
 
+/// A document's Markdown as its page and print.html show it (see [`Site::document_body`]).
+pub struct Body {
+    /// The id of the leading `# title`, when the document starts with one.
+    title_id: Option<String>,
+    /// The HTML after the title, tables wrapped.
+    html: String,
+}
+
 /// Splits a leading `<h1 id="x">...</h1>` off rendered Markdown: (its id, the rest).
 fn split_title(html: &str) -> (Option<String>, &str) {
     let trimmed = html.trim_start();
@@ -242,21 +250,37 @@ impl Site<'_> {
         on_page: Option<OnPage>,
     ) -> Result<usize, Diagnostic> {
         let tera = self.tera(theme)?;
-        jobs.par_iter().try_for_each(|&job| {
+        // print.html renders every document's Markdown: the document pages due in this build
+        // are made from that same rendering (see `write_print`), not as jobs of their own.
+        let printing = jobs.contains(&Job::Print);
+        let mut pages_with_print = vec![false; self.hb.documents.len()];
+        if printing {
+            for job in jobs {
+                if let Job::Document(i) = job {
+                    pages_with_print[*i] = true;
+                }
+            }
+        }
+        jobs.par_iter().filter(|job| !(printing && matches!(job, Job::Document(_)))).try_for_each(|&job| {
             if job == Job::Print {
                 // One page as large as the book: written as it is rendered, never held.
-                return self.write_print(&tera, out).map(drop);
+                return self.write_print(&tera, out, &pages_with_print, on_page).map(drop);
             }
             let (rel, bytes) = self.render_job(&tera, theme, job)?;
-            out.put(&rel, &bytes)?;
-            if let Some(f) = on_page
-                && rel.ends_with(".html")
-            {
-                f(&rel, std::str::from_utf8(&bytes).unwrap_or_default());
-            }
-            Ok::<(), Diagnostic>(())
+            self.put_page(out, &rel, &bytes, on_page)
         })?;
         Ok(jobs.len())
+    }
+
+    /// Writes one rendered file and shows it to `on_page` when it is a page.
+    fn put_page(&self, out: &Output, rel: &str, bytes: &[u8], on_page: Option<OnPage>) -> Result<(), Diagnostic> {
+        out.put(rel, bytes)?;
+        if let Some(f) = on_page
+            && rel.ends_with(".html")
+        {
+            f(rel, std::str::from_utf8(bytes).unwrap_or_default());
+        }
+        Ok(())
     }
 
     /// Every file of the site; the costly aggregates first, so that no core waits for them

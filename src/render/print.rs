@@ -117,9 +117,16 @@ impl Site<'_> {
     /// `print.html` is the frame (cover, contents, clauses, controls, SoA) and places each
     /// part's documents with `{{ p.documents | safe }}`; each document is `print-document.html`.
     /// The documents are rendered in parallel batches and streamed into the file in order, so
-    /// neither the page nor the documents' HTML is ever held whole. Returns whether the file
-    /// changed.
-    pub(super) fn write_print(&self, tera: &Tera, out: &Output) -> Result<bool, Diagnostic> {
+    /// neither the page nor the documents' HTML is ever held whole. The page of each document
+    /// `i` with `pages[i]` is made and written from the same Markdown rendering (and shown to
+    /// `on_page`). Returns whether print.html changed.
+    pub(super) fn write_print(
+        &self,
+        tera: &Tera,
+        out: &Output,
+        pages: &[bool],
+        on_page: Option<OnPage>,
+    ) -> Result<bool, Diagnostic> {
         /// A line of the contents.
         #[derive(Serialize)]
         struct Entry<'a> {
@@ -247,7 +254,14 @@ impl Site<'_> {
                 for batch in docs.chunks(PRINT_BATCH) {
                     let html: Vec<String> = batch
                         .par_iter()
-                        .map(|&i| self.print_document(tera, &doc_ctx, i, &printed))
+                        .map(|&i| {
+                            let body = self.document_body(i)?;
+                            if pages[i] {
+                                let (rel, bytes) = self.document_page_of(tera, i, &body)?;
+                                self.put_page(out, &rel, &bytes, on_page)?;
+                            }
+                            self.print_document(tera, &doc_ctx, i, &body, &printed)
+                        })
                         .collect::<Result<_, Diagnostic>>()?;
                     for h in html {
                         w.write_all(h.as_bytes()).map_err(written)?;
@@ -259,29 +273,28 @@ impl Site<'_> {
         })
     }
 
-    /// Document `i` as print.html shows it: `print-document.html` with `d` (a [`PrintDoc`])
-    /// added to `ctx`.
+    /// Document `i` (its `body`) as print.html shows it: `print-document.html` with `d` (a
+    /// [`PrintDoc`]) added to `ctx`.
     fn print_document(
         &self,
         tera: &Tera,
         ctx: &Context,
         i: usize,
+        body: &Body,
         printed: &HashSet<&str>,
     ) -> Result<String, Diagnostic> {
         let hb = self.hb;
         let d = &hb.documents[i];
         let who = |r: &Option<String>| r.as_deref().map(|o| self.role_link(o).unwrap_or_else(|| plain(o)));
-        let html = self.document_html(i)?;
-        let (title_id, body) = split_title(&html);
         let doc = PrintDoc {
             anchor: anchor_of(&d.url),
-            title_anchor: title_id.map(|t| inner_anchor(&d.url, &t)),
+            title_anchor: body.title_id.as_ref().map(|t| inner_anchor(&d.url, t)),
             doc: d,
             owner: who(&d.owner),
             approver: who(&d.approver),
             review_status: ReviewStatus::of(d.review, hb.build_date).as_str(),
             cls_rank: hb.config.level_rank(&d.classification).unwrap_or(0),
-            html: rewrite(&wrap_tables(body), &d.url, printed),
+            html: rewrite(&body.html, &d.url, printed),
         };
         let mut ctx = ctx.clone();
         ctx.insert("d", &doc);
