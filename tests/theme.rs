@@ -358,3 +358,45 @@ fn init_theme_writes_the_default_theme_out_for_editing() {
     assert!(ismsbook(&tmp.join("h"), &["build"]).status.success());
     assert!(read(&tmp.join("h/book/404.html")).contains("Lost? Ask IT."));
 }
+
+#[test]
+fn print_html_is_a_frame_and_print_document_html_each_document_both_overridable() {
+    let tmp = temp_dir("theme-print-parts");
+    assert!(ismsbook(&tmp, &["init", "h"]).status.success());
+    let toml = read(&tmp.join("h/book.toml"));
+    std::fs::write(tmp.join("h/book.toml"), format!("{toml}\n[output.html]\ntheme = \"../t\"\n")).expect("toml");
+    std::fs::create_dir_all(tmp.join("t")).expect("theme dir");
+    // Only the per-document partial is overridden: the built-in frame places it in each part.
+    std::fs::write(
+        tmp.join("t/print-document.html"),
+        "<article class=\"mine\" id=\"{{ d.anchor }}\">{{ d.doc.id }}: {{ d.html | safe }}</article>\n",
+    )
+    .expect("partial");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let html = read(&tmp.join("h/book/print.html"));
+    in_order(
+        &html,
+        &[
+            "<h2 id=\"contents\">Contents</h2>",
+            "id=\"part-policies\"",
+            "<article class=\"mine\" id=\"p-",
+            "</article>\n</section>",
+            "id=\"part-controls\"",
+        ],
+    );
+    assert!(!html.contains("<article id=\"p-"), "the built-in print-document.html was used");
+    // A frame that does not place the documents is a template error, not a print edition
+    // without them; the last good output stays.
+    std::fs::write(
+        tmp.join("t/print.html"),
+        "<html><body>{% for p in parts %}<h1>{{ p.title }}</h1>{% endfor %}</body></html>",
+    )
+    .expect("frame");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(!run.status.success());
+    let err = stderr(&run);
+    assert!(err.contains("error[template-error]: print.html does not place the documents of each part"), "{err}");
+    assert!(err.contains("{{ p.documents | safe }}"), "{err}");
+    assert_eq!(read(&tmp.join("h/book/print.html")), html);
+}
