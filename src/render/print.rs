@@ -31,60 +31,89 @@ pub fn inner_anchor(url: &str, id: &str) -> String {
 /// Rewrites the HTML of the page `page` (build-dir-relative) for print.html: ids prefixed,
 /// links to `printed` pages turned into in-page anchors, other relative links re-rooted.
 pub fn rewrite(html: &str, page: &str, printed: &HashSet<&str>) -> String {
-    const ATTRS: [&str; 3] = [" id=\"", " href=\"", " src=\""];
+    let own = anchor_of(page);
+    let unprinted = HashSet::new();
     let mut out = String::with_capacity(html.len() + html.len() / 16);
     let mut at = 0;
-    // The next occurrence of each attribute at or after `at`, searched again only once passed:
-    // one pass over the page, however many links it has.
-    let find = |from: usize, k: usize| html[from..].find(ATTRS[k]).map(|i| from + i);
-    let mut next: [Option<usize>; 3] = [find(0, 0), find(0, 1), find(0, 2)];
-    while let Some((pos, which)) = next.iter().enumerate().filter_map(|(k, p)| p.map(|p| (p, k))).min() {
-        let start = pos + ATTRS[which].len();
+    // One pass over the page: every `="` that ends ` id`, ` href` or ` src`.
+    for eq in memchr::memmem::find_iter(html.as_bytes(), b"=\"") {
+        if eq < at {
+            continue;
+        }
+        let name = &html[..eq];
+        let which = if name.ends_with(" id") {
+            0
+        } else if name.ends_with(" href") {
+            1
+        } else if name.ends_with(" src") {
+            2
+        } else {
+            continue;
+        };
+        let start = eq + 2;
         let Some(len) = html[start..].find('"') else { break };
         out.push_str(&html[at..start]);
         let value = &html[start..start + len];
         match which {
-            0 => out.push_str(&inner_anchor(page, value)),
-            1 => out.push_str(&print_href(value, page, printed)),
-            _ => out.push_str(&print_href(value, page, &HashSet::new())),
+            0 => {
+                out.push_str(&own);
+                out.push_str("--");
+                out.push_str(value);
+            }
+            1 => push_print_href(&mut out, value, page, &own, printed),
+            _ => push_print_href(&mut out, value, page, &own, &unprinted),
         }
         at = start + len;
-        for (k, p) in next.iter_mut().enumerate() {
-            if p.is_some_and(|p| p < at) {
-                *p = find(at, k);
-            }
-        }
     }
     out.push_str(&html[at..]);
     out
 }
 
-/// Where a link of `page` points in print.html.
-fn print_href(href: &str, page: &str, printed: &HashSet<&str>) -> String {
+/// Appends where a link of `page` (whose anchor is `own`) points in print.html.
+fn push_print_href(out: &mut String, href: &str, page: &str, own: &str, printed: &HashSet<&str>) {
     if href.contains("://") || href.starts_with("mailto:") || href.starts_with("tel:") || href.starts_with('/') {
-        return href.to_string();
+        out.push_str(href);
+        return;
     }
     let (path, fragment) = href.split_once('#').map_or((href, None), |(p, f)| (p, Some(f)));
+    let joined;
     let target = if path.is_empty() {
-        page.to_string()
+        page
     } else {
         let path = path.split_once('?').map_or(path, |(p, _)| p);
         match join_relative(page, path) {
-            Some(t) => t,
-            None => return href.to_string(),
+            Some(t) => {
+                joined = t;
+                joined.as_str()
+            }
+            None => {
+                out.push_str(href);
+                return;
+            }
         }
     };
-    if printed.contains(target.as_str()) {
-        return match fragment {
-            Some(f) if !f.is_empty() => format!("#{}", inner_anchor(&target, f)),
-            _ => format!("#{}", anchor_of(&target)),
-        };
+    if printed.contains(target) {
+        out.push('#');
+        if target == page {
+            out.push_str(own);
+        } else {
+            out.push_str(&anchor_of(target));
+        }
+        if let Some(f) = fragment.filter(|f| !f.is_empty()) {
+            out.push_str("--");
+            out.push_str(f);
+        }
+        return;
     }
     // Not printed: a link from the site root, where print.html lives (query kept).
-    let query = path.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
-    match fragment {
-        Some(f) => format!("{target}{query}#{f}"),
-        None => format!("{target}{query}"),
+    out.push_str(target);
+    if let Some((_, query)) = path.split_once('?') {
+        out.push('?');
+        out.push_str(query);
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
     }
 }
 
