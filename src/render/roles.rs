@@ -101,9 +101,9 @@ impl Site<'_> {
             .filter(|n| n.len() >= 3)
             .collect();
         // Sections are looked up in the documents written for this role (not in those for
-        // everyone, which apply whole): each is rendered again here, once.
+        // everyone, which apply whole): each is rendered again here, once, in parallel.
         let docs: Vec<RoleDoc> = applies
-            .iter()
+            .par_iter()
             .map(|&(i, d)| {
                 let sections = if id != "all-staff" && d.audience.iter().any(|a| a == id) {
                     sections_naming(&self.rendered[i], &self.document_html(i)?, &needles)
