@@ -343,10 +343,11 @@ fn write(
     let theme = Theme::load(theme_dir)?;
     let search = index.then(|| SearchIndex::new(&a.hb));
     write_pages_and_exports(a, &theme, &out, None, search.as_ref())?;
+    timings.lap("pages");
     if let Some(ix) = &search {
         ix.write(&out, true)?;
+        timings.lap("search");
     }
-    timings.lap("pages");
     let written = out.finish()?;
     timings.lap("swap");
     Ok(written)

@@ -115,7 +115,6 @@ impl Terms {
 struct State {
     /// The pages the model names.
     meta: HashMap<String, PageMeta>,
-    terms: Terms,
     /// By URL: the order that numbers pages.
     pages: BTreeMap<String, Page>,
     /// Pages the model names that are not indexed, or not as the model has them now.
@@ -125,6 +124,9 @@ struct State {
 /// The search index of a handbook's pages; thread-safe to feed, so the parallel page writer
 /// can hand it each page as it is written.
 pub struct SearchIndex {
+    /// Tells this index's term numbers from another's in the per-thread caches.
+    id: u64,
+    terms: Mutex<Terms>,
     state: Mutex<State>,
     /// What was written last.
     files: Mutex<Written>,
@@ -138,6 +140,15 @@ struct Written {
     packed: HashMap<u64, String>,
 }
 
+thread_local! {
+    /// Term numbers this thread has looked up, and the index they belong to: indexing a page
+    /// looks its terms up here, without a lock or an allocation once the words are known.
+    static TERM_IDS: std::cell::RefCell<(u64, AHashMap<Box<str>, u32>)> = Default::default();
+}
+
+/// Numbers the indexes of this process.
+static INDEXES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// A hash for telling whether bytes changed (fixed seeds: the same in every run).
 fn hash(bytes: &[u8]) -> u64 {
     ahash::RandomState::with_seeds(0x6973, 0x6d73, 0x626f, 0x6f6b).hash_one(bytes)
@@ -146,7 +157,8 @@ fn hash(bytes: &[u8]) -> u64 {
 impl SearchIndex {
     /// An index for the pages of `hb` (only the pages named here are indexed), empty.
     pub fn new(hb: &Handbook) -> SearchIndex {
-        let ix = SearchIndex { state: Mutex::default(), files: Mutex::default() };
+        let id = INDEXES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let ix = SearchIndex { id, terms: Mutex::default(), state: Mutex::default(), files: Mutex::default() };
         ix.refresh(hb);
         ix
     }
@@ -181,14 +193,24 @@ impl SearchIndex {
     /// index had of it. Pages the model did not name (lists, 404) are ignored.
     pub fn add(&self, url: &str, html: &str) {
         let Some(meta) = self.state().meta.get(url).cloned() else { return };
-        let (names, mut page) = index_page(&meta, url, html);
+        let page = TERM_IDS.with_borrow_mut(|(owner, ids)| {
+            if *owner != self.id {
+                ids.clear();
+                *owner = self.id;
+            }
+            let mut intern = |t: &str| -> u32 {
+                if let Some(&id) = ids.get(t) {
+                    return id;
+                }
+                let id = self.terms.lock().unwrap_or_else(|e| e.into_inner()).id(t);
+                ids.insert(t.into(), id);
+                id
+            };
+            index_page(&meta, url, html, &mut intern)
+        });
         let mut state = self.state();
-        let State { terms, pages, due, .. } = &mut *state;
-        for t in &mut page.terms {
-            t.0 = terms.id(&names[t.0 as usize]);
-        }
-        pages.insert(url.to_string(), page);
-        due.remove(url);
+        state.pages.insert(url.to_string(), page);
+        state.due.remove(url);
     }
 
     /// Writes the index into `out`: every file when `everything` (a full build, whose output
@@ -197,16 +219,11 @@ impl SearchIndex {
     pub fn write(&self, out: &Output, everything: bool) -> Result<usize, Diagnostic> {
         let files = self.files();
         let mut last = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let mut hashes = BTreeMap::new();
-        let mut count = 0;
-        for (rel, bytes) in &files {
-            let h = hash(bytes);
-            if everything || last.hashes.get(rel) != Some(&h) {
-                out.put(rel, bytes)?;
-                count += 1;
-            }
-            hashes.insert(rel.clone(), h);
-        }
+        let hashes: BTreeMap<String, u64> = files.par_iter().map(|(rel, bytes)| (rel.clone(), hash(bytes))).collect();
+        let due: Vec<&(String, Vec<u8>)> =
+            files.iter().filter(|(rel, _)| everything || last.hashes.get(rel) != hashes.get(rel)).collect();
+        due.par_iter().try_for_each(|(rel, bytes)| out.put(rel, bytes).map(drop))?;
+        let count = due.len();
         if !everything {
             for gone in last.hashes.keys().filter(|rel| !hashes.contains_key(*rel)) {
                 out.remove(gone)?;
@@ -221,7 +238,8 @@ impl SearchIndex {
         let state = self.state();
         let pages: Vec<(&String, &Page)> = state.pages.iter().collect();
         // Posting lists, page by page.
-        let names = &state.terms.names;
+        let terms = self.terms.lock().unwrap_or_else(|e| e.into_inner());
+        let names = &terms.names;
         let mut lists: Vec<Vec<u8>> = vec![Vec::new(); names.len()];
         let mut last = vec![0u32; names.len()];
         for (p, (_, page)) in pages.iter().enumerate() {
@@ -242,8 +260,10 @@ impl SearchIndex {
         let mut files = Vec::new();
         // Term shards.
         let sizes: Vec<(&str, usize)> = named.iter().map(|(n, l)| (*n, n.len() + l.len() + 6)).collect();
-        let mut shard_keys: BTreeMap<String, usize> = BTreeMap::new();
-        for (n, (key, range)) in shard::split(&sizes, SHARD_LIMIT).into_iter().enumerate() {
+        let shards = shard::split(&sizes, SHARD_LIMIT);
+        let shard_keys: BTreeMap<String, usize> =
+            shards.iter().enumerate().map(|(n, (key, _))| (key.clone(), n)).collect();
+        files.par_extend(shards.into_par_iter().enumerate().map(|(n, (_, range))| {
             let mut json = String::from("{");
             for (i, (term, list)) in named[range].iter().enumerate() {
                 if i > 0 {
@@ -255,9 +275,8 @@ impl SearchIndex {
                 json.push('"');
             }
             json.push('}');
-            files.push(script(&format!("t/{n}.js"), "shard", n, &json));
-            shard_keys.insert(key, n);
-        }
+            script(&format!("t/{n}.js"), "shard", n, &json)
+        }));
         // Words by length, for typo tolerance.
         let mut vocab: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
         for (t, _) in &named {
@@ -272,8 +291,10 @@ impl SearchIndex {
             vocab_keys.insert(len.to_string(), n);
         }
         // Section chunks, deflated; a chunk whose JSON is unchanged is not deflated again.
-        let groups: Vec<(String, u64)> = pages
-            .chunks(PAGES_PER_CHUNK)
+        let mut last = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let packed = &last.packed;
+        let chunks: Vec<(u64, String)> = pages
+            .par_chunks(PAGES_PER_CHUNK)
             .map(|group| {
                 let mut json = String::from("[");
                 for (i, (_, page)) in group.iter().enumerate() {
@@ -284,14 +305,8 @@ impl SearchIndex {
                 }
                 json.push(']');
                 let h = hash(json.as_bytes());
-                (json, h)
+                (h, packed.get(&h).cloned().unwrap_or_else(|| shard::pack(json.as_bytes())))
             })
-            .collect();
-        let mut last = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let packed = &last.packed;
-        let chunks: Vec<(u64, String)> = groups
-            .into_par_iter()
-            .map(|(json, h)| (h, packed.get(&h).cloned().unwrap_or_else(|| shard::pack(json.as_bytes()))))
             .collect();
         for (n, (_, packed)) in chunks.iter().enumerate() {
             files.push(script(&format!("c/{n}.js"), "chunk", n, &json(packed)));
@@ -400,40 +415,34 @@ fn page_meta(hb: &Handbook) -> HashMap<String, PageMeta> {
     meta
 }
 
-/// Indexes one page: its terms (numbered from 0 for this page, named in the returned list) and
-/// the page as stored, with `terms` holding those local numbers.
-fn index_page(meta: &PageMeta, url: &str, html: &str) -> (Vec<Box<str>>, Page) {
-    let sections = sections::sections(html);
-    let mut local: AHashMap<Box<str>, u32> = AHashMap::new();
-    let mut intern = |t: &str| -> u32 {
-        if let Some(&i) = local.get(t) {
-            return i;
-        }
-        let i = local.len() as u32;
-        local.insert(t.into(), i);
-        i
-    };
-    // (local term, section, score), in section order.
-    let mut postings: Vec<(u32, u16, u8)> = Vec::new();
+/// Indexes one page; `intern` numbers its terms.
+fn index_page(meta: &PageMeta, url: &str, html: &str, intern: &mut impl FnMut(&str) -> u32) -> Page {
+    let text = sections::sections(html);
+    let sections = &text.sections;
+    // Term, section and score in one number, so that sorting groups each term's postings in
+    // section order.
+    let posting = |t: u32, n: u16, score: u8| u64::from(t) << 24 | u64::from(n) << 8 | u64::from(score);
+    let mut postings: Vec<u64> = Vec::new();
     let mut shown = Vec::with_capacity(sections.len());
     let (mut body, mut fields) = (Vec::new(), Vec::new());
     for (n, s) in sections.iter().enumerate().take(usize::from(u16::MAX)) {
         let n = n as u16;
         body.clear();
         fields.clear();
-        let heading = if n == 0 { meta.title.as_str() } else { s.heading.as_str() };
+        let (heading, body_text) = (text.heading(s), text.body(s));
+        let heading = if n == 0 { meta.title.as_str() } else { heading };
         let field = if n == 0 { TITLE } else { HEADING };
-        tokenize::terms(&tokenize::fold(heading), |t| fields.push((intern(t), field)));
-        tokenize::terms(&tokenize::fold(&s.text), |t| body.push(intern(t)));
+        tokenize::terms_of(heading, |t| fields.push((intern(t), field)));
+        tokenize::terms_of(body_text, |t| body.push(intern(t)));
         if n == 0 {
             for (id, score) in &meta.ids {
                 fields.push((intern(&format!("#{}", tokenize::fold(id))), *score));
             }
         }
-        section_scores(&mut body, &mut fields, |t, score| postings.push((t, n, score)));
+        section_scores(&mut body, &mut fields, |t, score| postings.push(posting(t, n, score)));
         // The top section's heading is the page title, which the chunk has already.
-        let heading = if n == 0 { "" } else { s.heading.as_str() };
-        shown.push((s.anchor.as_str(), heading, excerpt(&s.text)));
+        let heading = if n == 0 { "" } else { text.heading(s) };
+        shown.push((s.anchor.as_str(), heading, excerpt(body_text)));
     }
     // Each term's postings together, in section order.
     postings.sort_unstable();
@@ -441,25 +450,15 @@ fn index_page(meta: &PageMeta, url: &str, html: &str) -> (Vec<Box<str>>, Page) {
     let mut bytes = Vec::with_capacity(postings.len() + postings.len() / 4);
     let mut i = 0;
     while i < postings.len() {
-        let t = postings[i].0;
-        let j = i + postings[i..].iter().take_while(|p| p.0 == t).count();
-        shard::push_sections(&mut bytes, postings[i..j].iter().map(|p| (p.1, p.2)));
-        terms.push((t, bytes.len() as u32));
+        let t = postings[i] >> 24;
+        let j = i + postings[i..].iter().take_while(|&&p| p >> 24 == t).count();
+        shard::push_sections(&mut bytes, postings[i..j].iter().map(|&p| ((p >> 8) as u16, p as u8)));
+        terms.push((t as u32, bytes.len() as u32));
         i = j;
     }
     let m = meta;
     let shown = json(&(url, &m.title, m.kind, &m.classification, &m.theme, shown));
-    let mut names: Vec<(Box<str>, u32)> = local.into_iter().collect();
-    names.sort_unstable_by_key(|&(_, i)| i);
-    let names = names.into_iter().map(|(n, _)| n).collect();
-    let page = Page {
-        meta: meta.clone(),
-        sections: sections.len().min(usize::from(u16::MAX)) as u32,
-        shown,
-        terms,
-        local: bytes,
-    };
-    (names, page)
+    Page { meta: meta.clone(), sections: sections.len().min(usize::from(u16::MAX)) as u32, shown, terms, local: bytes }
 }
 
 /// The first [`TEXT`] characters of a section's text, cut at a word.

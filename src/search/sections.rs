@@ -1,36 +1,89 @@
 //! The text of a rendered page, cut into sections: the page's main content stripped of tags
 //! and cut at every heading that has an id, so that a search hit lands on its section.
 
-/// A section of a page, as shown in results.
+use std::ops::Range;
+
+/// A page's text: the heading and body of every section, one after the other in `text`
+/// (one buffer per page, not one per section).
+#[derive(Debug, Default)]
+pub struct PageText {
+    pub text: String,
+    pub sections: Vec<Section>,
+}
+
+/// A section of a page: its anchor, and where its heading and body are in [`PageText::text`].
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Section {
     pub anchor: String,
-    pub heading: String,
-    pub text: String,
+    pub heading: Range<usize>,
+    pub body: Range<usize>,
 }
 
-/// Tags that do not separate words (`pass<b>word</b>` is one word).
-const INLINE: [&str; 17] = [
-    "a", "b", "strong", "em", "i", "code", "span", "mark", "sub", "sup", "small", "abbr", "kbd", "u", "s", "del", "ins",
-];
+impl PageText {
+    pub fn heading(&self, s: &Section) -> &str {
+        &self.text[s.heading.clone()]
+    }
+
+    pub fn body(&self, s: &Section) -> &str {
+        &self.text[s.body.clone()]
+    }
+
+    /// Ends the open section: its heading (when `in_heading`) or body runs from `start` to here.
+    fn close(&mut self, start: usize, in_heading: bool) {
+        let end = self.text.len();
+        if let Some(s) = self.sections.last_mut() {
+            if in_heading {
+                s.heading = start..end;
+                s.body = end..end;
+            } else {
+                s.body = start..end;
+            }
+        }
+    }
+}
+
+/// Whether tag `name` (lowercase) leaves words whole (`pass<b>word</b>` is one word).
+fn inline(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "b"
+            | "strong"
+            | "em"
+            | "i"
+            | "code"
+            | "span"
+            | "mark"
+            | "sub"
+            | "sup"
+            | "small"
+            | "abbr"
+            | "kbd"
+            | "u"
+            | "s"
+            | "del"
+            | "ins"
+    )
+}
 
 /// The main content of a page (inside `<main>`, else `<body>`), cut into sections at every
 /// `<h2>`..`<h6>` with an id. The `<h1>` (the title, indexed from the model), scripts, styles,
 /// `<nav>` (tables of contents) and elements
 /// marked `data-nosearch` or `class="doc-control"` are left out; tags separate words except
 /// inline ones (`pass<b>word</b>` is one word).
-pub fn sections(html: &str) -> Vec<Section> {
+pub fn sections(html: &str) -> PageText {
     let content = inner(html, "main").or_else(|| inner(html, "body")).unwrap_or(html);
-    let mut out = vec![Section::default()];
+    let mut out = PageText { text: String::with_capacity(content.len() / 2), sections: vec![Section::default()] };
     let mut in_heading = false;
+    // Where the open heading or body starts in `out.text`.
+    let mut start = 0;
     let mut i = 0;
     let bytes = content.as_bytes();
     while i < bytes.len() {
         let Some(k) = memchr::memchr(b'<', &bytes[i..]) else {
-            push_text(&mut out, in_heading, &content[i..]);
+            push_text(&mut out.text, start, &content[i..]);
             break;
         };
-        push_text(&mut out, in_heading, &content[i..i + k]);
+        push_text(&mut out.text, start, &content[i..i + k]);
         i += k;
         if content[i..].starts_with("<!--") {
             i = content[i..].find("-->").map_or(bytes.len(), |e| i + e + 3);
@@ -43,48 +96,58 @@ pub fn sections(html: &str) -> Vec<Section> {
         let name_end = tag.find(|c: char| c.is_whitespace() || c == '/' || c == '>').unwrap_or(tag.len());
         let name =
             if closing { tag[1..].split(|c: char| c.is_whitespace()).next().unwrap_or("") } else { &tag[..name_end] };
-        let name = name.to_ascii_lowercase();
+        // Lowercased in a small buffer (a longer name is no tag this function treats apart).
+        let mut lower = [0u8; 8];
+        let name = match lower.get_mut(..name.len()) {
+            Some(buf) => {
+                buf.copy_from_slice(name.as_bytes());
+                buf.make_ascii_lowercase();
+                std::str::from_utf8(buf).unwrap_or("")
+            }
+            None => "",
+        };
         let attributes = name_end < tag.len();
         if !closing
-            && (matches!(name.as_str(), "h1" | "script" | "style" | "nav" | "noscript" | "template")
+            && (matches!(name, "h1" | "script" | "style" | "nav" | "noscript" | "template")
                 || (attributes && tag.contains("data-nosearch"))
                 || (name == "table" && tag.contains("doc-control")))
         {
-            i = skip_element(content, i, &name);
+            i = skip_element(content, i, name);
             continue;
         }
-        let heading = matches!(name.as_str(), "h2" | "h3" | "h4" | "h5" | "h6");
+        let heading = matches!(name, "h2" | "h3" | "h4" | "h5" | "h6");
         if heading && !closing {
             if let Some(id) = attribute(tag, "id") {
-                out.push(Section { anchor: decode(id), ..Section::default() });
+                out.close(start, in_heading);
+                start = out.text.len();
+                out.sections.push(Section { anchor: decode(id), ..Section::default() });
                 in_heading = true;
                 continue;
             }
-        } else if heading && closing {
+        } else if heading && closing && in_heading {
+            out.close(start, true);
+            start = out.text.len();
             in_heading = false;
         }
-        if !INLINE.contains(&name.as_str())
-            && let Some(s) = out.last_mut()
-        {
-            push_space(if in_heading { &mut s.heading } else { &mut s.text });
+        if !inline(name) {
+            push_space(&mut out.text, start);
         }
     }
-    for s in &mut out {
-        let heading = s.heading.trim_end_matches([' ', '#']).len();
-        s.heading.truncate(heading);
-        let text = s.text.trim_end().len();
-        s.text.truncate(text);
+    out.close(start, in_heading);
+    let PageText { text, sections } = &mut out;
+    for s in sections {
+        s.heading.end = s.heading.start + text[s.heading.clone()].trim_end_matches([' ', '#']).len();
+        s.body.end = s.body.start + text[s.body.clone()].trim_end().len();
     }
     out
 }
 
-/// Appends text to the open section's heading or body, whitespace collapsed to one space.
-fn push_text(out: &mut [Section], in_heading: bool, text: &str) {
+/// Appends text to the open heading or body (from `start` in `target`), whitespace collapsed
+/// to one space.
+fn push_text(target: &mut String, start: usize, text: &str) {
     if text.is_empty() {
         return;
     }
-    let Some(s) = out.last_mut() else { return };
-    let target = if in_heading { &mut s.heading } else { &mut s.text };
     let decoded;
     let text = if text.contains('&') {
         decoded = decode(text);
@@ -94,7 +157,7 @@ fn push_text(out: &mut [Section], in_heading: bool, text: &str) {
     };
     if text.is_ascii() {
         if text.starts_with(|c: char| c.is_ascii_whitespace()) {
-            push_space(target);
+            push_space(target, start);
         }
         for (i, word) in text.split_ascii_whitespace().enumerate() {
             if i > 0 {
@@ -103,21 +166,22 @@ fn push_text(out: &mut [Section], in_heading: bool, text: &str) {
             target.push_str(word);
         }
         if text.ends_with(|c: char| c.is_ascii_whitespace()) {
-            push_space(target);
+            push_space(target, start);
         }
         return;
     }
     for (i, word) in text.split(char::is_whitespace).enumerate() {
         if i > 0 {
-            push_space(target);
+            push_space(target, start);
         }
         target.push_str(word);
     }
 }
 
-/// One space, unless the text is empty or already ends with one.
-fn push_space(target: &mut String) {
-    if !target.is_empty() && !target.ends_with(' ') {
+/// One space, unless the open heading or body (from `start`) is empty or already ends with
+/// one.
+fn push_space(target: &mut String, start: usize) {
+    if target.len() > start && !target.ends_with(' ') {
         target.push(' ');
     }
 }
@@ -135,18 +199,17 @@ fn skip_element(s: &str, mut i: usize, name: &str) -> usize {
     let (open, close) = (format!("<{name}"), format!("</{name}"));
     let mut depth = 1;
     while depth > 0 {
-        let next_close = s[i..].find(&close).map(|k| i + k);
-        let next_open = s[i..].find(&open).map(|k| i + k);
-        match (next_open, next_close) {
-            (Some(o), Some(c)) if o < c => {
+        let Some(c) = s[i..].find(&close).map(|k| i + k) else { return s.len() };
+        // An element of the same name opened before this closing tag is nested.
+        match s[i..c].find(&open) {
+            Some(o) => {
                 depth += 1;
-                i = o + open.len();
+                i += o + open.len();
             }
-            (_, Some(c)) => {
+            None => {
                 depth -= 1;
                 i = s[c..].find('>').map_or(s.len(), |k| c + k + 1);
             }
-            _ => return s.len(),
         }
     }
     i
@@ -225,12 +288,24 @@ mod tests {
             <p>Intro <b>pass</b>word.</p><script>var x = 'secret';</script>\
             <h2 id=\"rules\">Rules <a class=\"anchor\" href=\"#rules\">#</a></h2><p>Use&nbsp;MFA &#8212; always.</p>\
             <h3>No id</h3><p>More</p></main><footer>built</footer></body></html>";
-        let s = sections(html);
+        let page = sections(html);
+        let s = &page.sections;
         assert_eq!(s.len(), 2, "{s:?}");
         assert_eq!(s[0].anchor, "");
-        assert_eq!(s[0].text, "Intro password.");
+        assert_eq!(page.heading(&s[0]), "");
+        assert_eq!(page.body(&s[0]), "Intro password.");
         assert_eq!(s[1].anchor, "rules");
-        assert_eq!(s[1].heading, "Rules");
-        assert_eq!(s[1].text, "Use MFA — always. No id More");
+        assert_eq!(page.heading(&s[1]), "Rules");
+        assert_eq!(page.body(&s[1]), "Use MFA — always. No id More");
+    }
+
+    #[test]
+    fn nested_skipped_elements_and_headings_without_bodies() {
+        let html = "<main><nav><nav>a</nav>b</nav><p>Kept</p><h2 id=\"x\">X</h2><h2 id=\"y\">Y <b>bold</b></h2>\
+            <p>Why</p><h3 id=\"z\">Zed</main>";
+        let page = sections(html);
+        let got: Vec<(&str, &str, &str)> =
+            page.sections.iter().map(|s| (s.anchor.as_str(), page.heading(s), page.body(s))).collect();
+        assert_eq!(got, [("", "", "Kept"), ("x", "X", ""), ("y", "Y bold", "Why"), ("z", "Zed", "")]);
     }
 }

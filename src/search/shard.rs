@@ -180,7 +180,7 @@ fn group(
 
 /// `bytes` deflated (raw DEFLATE) and written in base64, the form `atob` reads.
 pub fn pack(bytes: &[u8]) -> String {
-    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(2));
     // Writing into a Vec cannot fail.
     let deflated = z.write_all(bytes).and_then(|()| z.finish()).unwrap_or_default();
     base64(&deflated)
