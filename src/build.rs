@@ -20,8 +20,8 @@ use crate::render::{Job, OnPage, Site};
 use crate::search::SearchIndex;
 use crate::theme::Theme;
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Clone, Debug, Default)]
@@ -79,17 +79,22 @@ pub struct Analysis {
     pub fingerprint: u64,
 }
 
-/// Documents rendered by the previous build of a [`Session`], by src path: the sha256 of their
-/// source text and their Markdown result (headings, references; no HTML). A document whose source is unchanged is not rendered again as long as
-/// the link targets (ids, titles, paths of every document and attachment) are the same.
-#[derive(Default)]
+/// Documents rendered by a previous build, by src path: the sha256 of their source text and
+/// their Markdown result (headings, references, anchors, diagnostics; no HTML). A document whose
+/// source is unchanged is not rendered again as long as the [`fingerprint`] is the same.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct Reuse {
     fingerprint: u64,
     docs: HashMap<String, (String, Rendered)>,
 }
 
-/// What a document's Markdown may depend on besides its own text: every link target.
-fn targets_fingerprint(hb: &Handbook) -> u64 {
+/// What a document's Markdown and every page may depend on besides the documents' own text:
+/// every link target (ids, titles, paths and types of the documents, excluded documents,
+/// attachments), and every input that is not a document: the configuration (book.toml with
+/// the command-line overrides: classification, build dir, theme folder, base URL...), the
+/// build date (SOURCE_DATE_EPOCH), the catalogue, soa.yaml, roles.yaml, risks.yaml, the
+/// environment switches (ISMSBOOK_NO_SEARCH) and the ismsbook binary itself.
+fn fingerprint(hb: &Handbook) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for d in &hb.documents {
@@ -99,7 +104,34 @@ fn targets_fingerprint(hb: &Handbook) -> u64 {
         (&d.id, &d.path, &d.classification).hash(&mut h);
     }
     hb.assets.hash(&mut h);
+    format!(
+        "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+        hb.config,
+        hb.build_date,
+        hb.frameworks,
+        hb.clauses,
+        hb.controls,
+        hb.soa,
+        hb.soa_file,
+        hb.soa_lines,
+        hb.roles,
+        // The register's own text decides the rest of it (its index is a HashMap: no stable order).
+        hb.risks.as_ref().map(|r| (&r.file, &r.text, r.published))
+    )
+    .hash(&mut h);
+    (crate::search::enabled(), binary_id()).hash(&mut h);
     h.finish()
+}
+
+/// The running ismsbook binary: its version, size and modification time (a rebuilt binary may
+/// render differently, so its cache is not trusted).
+fn binary_id() -> String {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let exe = std::env::current_exe().ok().and_then(|p| output::Stamp::of_file(&p));
+        format!("{} {:?}", env!("CARGO_PKG_VERSION"), exe.map(|s| (s.len, s.mtime_ns)))
+    })
+    .clone()
 }
 
 /// Loads and analyses the handbook: every stage but writing.
@@ -115,7 +147,7 @@ fn analyse_timed(
 ) -> Result<Analysis, Fatal> {
     let hb = crate::load::load(config, diags)?;
     timings.lap("load");
-    let fingerprint = targets_fingerprint(&hb);
+    let fingerprint = fingerprint(&hb);
     let reuse = reuse.filter(|r| r.fingerprint == fingerprint);
     let targets = Targets::new(&hb);
     // Phase one is done (every target is known): render every document in parallel.
@@ -270,90 +302,47 @@ fn memory_mb(key: &str) -> Option<u64> {
 
 /// Runs `build` or `check`.
 pub fn run(opts: &Options, mode: Mode) -> Result<Report, Fatal> {
-    run_written(opts, mode).map(|(report, _)| report)
+    match mode {
+        Mode::Build => Session::new(opts.clone()).rebuild(&[]).map(|r| r.report),
+        Mode::Check => check(opts),
+    }
 }
 
-/// Runs `build` or `check`; with what a successful build changed in the build dir.
-fn run_written(opts: &Options, mode: Mode) -> Result<(Report, Option<output::Written>), Fatal> {
-    let started = Instant::now();
+/// `check`: every stage of a build, pages rendered into a sink that writes nothing, so that it
+/// fails exactly where `build` fails (theme, templates).
+fn check(opts: &Options) -> Result<Report, Fatal> {
     let mut timings = Timings::new(opts.timings);
     let (config, warnings) = configure(opts)?;
-    if mode == Mode::Build {
-        output::check_build_dir(&config)?;
-    }
     let mut diags = Diagnostics::default();
     diags.extend(warnings);
-    let build_dir = config.build_dir.clone();
     let theme_dir = config.theme_dir.clone();
     let mut a = analyse_timed(config, &mut diags, &mut timings, None)?;
-    // A one-off run renders pages only from here on: what the analysis alone needed goes.
+    // Pages are rendered only from here on: what the analysis alone needed goes.
     for r in &mut a.rendered {
         r.release_analysis();
     }
-    let counts =
-        format!("{} documents, {} controls, {} clauses", a.hb.documents.len(), a.hb.controls.len(), a.hb.clauses.len());
-    let mut summary = String::new();
-    let mut written = None;
-    // `check` renders every page too, into a sink that writes nothing, so that it fails
-    // exactly where `build` fails (theme, templates).
     if !diags.has_errors() {
-        let out = match mode {
-            Mode::Build => Output::staged(&build_dir),
-            Mode::Check => Ok(Output::discard()),
-        };
-        let index = mode == Mode::Build && crate::search::enabled();
-        match out.and_then(|out| write(&a, theme_dir.as_deref(), out, index, &mut timings)) {
-            Ok(w) if mode == Mode::Build => {
-                summary = format!(
-                    "built {} files ({counts}) in {} ms -> {}/ ({} written, {} removed)",
-                    w.files,
-                    started.elapsed().as_millis(),
-                    display_path(&build_dir).trim_end_matches('/'),
-                    w.changed.len(),
-                    w.removed.len(),
-                );
-                written = Some(w);
-            }
-            Ok(_) => {}
-            Err(d) => diags.push(d),
+        let written = Theme::load(theme_dir.as_deref())
+            .and_then(|theme| write_pages_and_exports(&a, &theme, &Output::discard(), None, Exports::All));
+        timings.lap("pages");
+        if let Err(d) = written {
+            diags.push(d);
         }
     }
-    let errors = diags.count(crate::diagnostics::Severity::Error);
-    let warnings = diags.count(crate::diagnostics::Severity::Warning);
-    if mode == Mode::Check {
-        summary = format!("checked {counts}");
-    } else if summary.is_empty() {
-        summary = format!("build failed: the previous output in {} is left as it was", display_path(&build_dir));
-    }
+    let mut summary = format!("checked {}", counts(&a));
     if let Some(line) = timings.line() {
         summary = format!("{line}\n{summary}");
     }
-    Ok((Report { diagnostics: diags.into_sorted(), summary, errors, warnings }, written))
+    let errors = diags.count(crate::diagnostics::Severity::Error);
+    let warnings = diags.count(crate::diagnostics::Severity::Warning);
+    Ok(Report { diagnostics: diags.into_sorted(), summary, errors, warnings })
 }
 
-/// Renders every page and export (and the search index when `index`) into `out` and
-/// completes it.
-fn write(
-    a: &Analysis,
-    theme_dir: Option<&std::path::Path>,
-    out: Output,
-    index: bool,
-    timings: &mut Timings,
-) -> Result<output::Written, Diagnostic> {
-    let theme = Theme::load(theme_dir)?;
-    let search = index.then(|| SearchIndex::new(&a.hb));
-    write_pages_and_exports(a, &theme, &out, None, search.as_ref())?;
-    timings.lap("pages");
-    if let Some(ix) = &search {
-        ix.write(&out, true)?;
-        timings.lap("search");
-    }
-    let written = out.finish()?;
-    timings.lap("swap");
-    Ok(written)
+fn counts(a: &Analysis) -> String {
+    format!("{} documents, {} controls, {} clauses", a.hb.documents.len(), a.hb.controls.len(), a.hb.clauses.len())
 }
 
-/// What one rebuild of a [`Session`] did.
+/// What one build of a [`Session`] did.
 #[derive(Debug)]
 pub struct Rebuilt {
     pub report: Report,
@@ -362,203 +351,270 @@ pub struct Rebuilt {
     pub changed: Option<Vec<String>>,
     /// Build-dir-relative files that no longer exist, sorted.
     pub removed: Vec<String>,
-    /// Whether only the pages that depend on the change were rendered (else: everything).
+    /// Whether only the pages whose inputs changed were rendered (else: everything).
     pub partial: bool,
     /// How many files were rendered (and compared with the output).
     pub rendered: usize,
 }
 
-/// A handbook kept open between builds, for `serve`: [`Session::rebuild`] is told which
-/// source paths changed and rebuilds the output. When it returns, the build dir is complete.
+/// The incremental build engine, for `build` and `serve` alike: a handbook whose last build is
+/// known, rebuilt by [`Session::rebuild`]. When it returns, the build dir is complete.
 ///
-/// The first build, and any change to something other than a document (book.toml, the
-/// catalogue, soa.yaml, roles.yaml, risks.yaml, the theme, an attachment), renders the whole
-/// site through the staged output like `build`. After edits to documents only, the analysis
-/// runs again (it is what finds errors, and it is cheap next to rendering), but Markdown is
-/// rendered only for documents whose text changed (all of them when a title, id or path
-/// changed, since links show those), and pages are rendered only where their inputs may have
-/// changed: every aggregate page (home, register, SoA, coverage, controls, clauses, roles,
-/// risks, nav.js, CSV, JSON) and the page of each document whose Markdown was rendered again
-/// or whose "referenced by" list changed. They are written in place (each file atomically),
-/// only where the bytes differ, and pages of deleted documents are removed, so the result is
-/// the same, byte for byte, as a full build (`tests/incremental.rs`).
+/// What the last successful build knew ([`Kept`]: every document's sha256 and Markdown result,
+/// the [`Marks`] that decide which pages depend on what, the [`fingerprint`] of every
+/// non-document input, the theme's hash and the [`output::Manifest`] of the output) stays in
+/// memory between the rebuilds of `serve`, and is saved in the build dir as the rebuild cache
+/// ([`output::CACHE`]) for the next process: a session with no memory of its own reads it.
+///
+/// Every build runs the analysis (it is what finds errors; a document whose sha256 and
+/// fingerprint are unchanged is not scanned again) and writes through the staged output (so a
+/// failed or killed build leaves the last good output complete). It renders everything when
+/// there is no usable cache, when the fingerprint or the theme changed, or when a file of the
+/// live output no longer matches the manifest (edited, replaced or deleted by someone else:
+/// rendering everything repairs it). Otherwise it renders only:
+/// - the page of each document whose source changed or whose "referenced by" list changed;
+/// - every page made of document surfaces (register, SoA, coverage, controls, clauses, risks,
+///   nav.js, exports; see [`shows_only_surfaces`]) when any document's [`surface`] changed;
+/// - the pages that show body text (home, roles, print.html) when any document's text
+///   changed, and of the exports only handbook.json (it shows each source's sha256);
+/// - attachments whose file changed; the search index when any page changed or was removed;
+///
+/// and keeps every other file of the previous output as it is (verified against the
+/// manifest, hard-linked into the staging folder). The result equals a clean build byte for
+/// byte (`tests/incremental.rs`).
 pub struct Session {
     opts: Options,
     kept: Option<Kept>,
-    /// The search index of the last build, kept up to date by partial rebuilds.
-    search: Option<SearchIndex>,
+    /// Whether the build dir's cache was read already (it is read once, before the first build).
+    cache_read: bool,
 }
 
-/// What the last successful build of a session left for the next one.
+/// What the last successful build of a session left for the next one: the rebuild cache.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Kept {
+    /// [`CACHE_FORMAT`].
+    format: String,
     reuse: Reuse,
     marks: Marks,
+    /// A hash of the theme's files.
+    theme: u64,
     /// Output files that come from sources (document pages, attachments).
-    sourced: std::collections::BTreeSet<String>,
-    build_date: crate::dates::Date,
-    theme: Theme,
+    sourced: BTreeSet<String>,
+    /// Each attachment's source file as it was copied.
+    assets: BTreeMap<String, output::Stamp>,
+    /// The files the search indexer wrote.
+    index_files: BTreeSet<String>,
+    /// Every file of the output.
+    manifest: output::Manifest,
+}
+
+/// The version of the cache's layout: a cache of another layout is ignored.
+const CACHE_FORMAT: &str = "ismsbook-rebuild-cache 1";
+
+impl Kept {
+    /// The cache in `build_dir`, if there is one of this layout that reads (a missing, corrupt
+    /// or foreign cache is no cache: everything is rendered and the manifest check decides).
+    fn read(build_dir: &Path) -> Option<Kept> {
+        let bytes = std::fs::read(build_dir.join(output::CACHE)).ok()?;
+        let kept: Kept = serde_json::from_slice(&bytes).ok()?;
+        (kept.format == CACHE_FORMAT).then_some(kept)
+    }
 }
 
 impl Session {
     pub fn new(opts: Options) -> Session {
-        Session { opts, kept: None, search: None }
+        Session { opts, kept: None, cache_read: false }
     }
 
     pub fn options(&self) -> &Options {
         &self.opts
     }
 
-    /// Rebuilds after a change to `paths` (empty: build everything). A configuration that
-    /// cannot be read is a [`Fatal`]; any other failure is in the report, with the last good
-    /// output left in place.
+    /// Rebuilds after a change to `paths` (empty: unknown; every source is compared with the
+    /// last build either way). A configuration that cannot be read is a [`Fatal`]; any other
+    /// failure is in the report, with the last good output left in place.
     pub fn rebuild(&mut self, paths: &[PathBuf]) -> Result<Rebuilt, Fatal> {
+        let _ = paths;
         let started = Instant::now();
+        let mut timings = Timings::new(self.opts.timings);
         let (config, warnings) = configure(&self.opts)?;
         output::check_build_dir(&config)?;
-        let partial = self.kept.is_some() && !paths.is_empty() && paths.iter().all(|p| is_document(&config, p));
+        if !self.cache_read {
+            self.cache_read = true;
+            self.kept = Kept::read(&config.build_dir);
+        }
         let mut diags = Diagnostics::default();
         diags.extend(warnings);
         let build_dir = config.build_dir.clone();
         let theme_dir = config.theme_dir.clone();
-        let reuse = self.kept.as_ref().filter(|_| partial).map(|k| &k.reuse);
-        let mut timings = Timings::new(self.opts.timings);
+        let reuse = self.kept.as_ref().map(|k| &k.reuse);
         let a = analyse_timed(config, &mut diags, &mut timings, reuse)?;
+        let counts = counts(&a);
         let mut outcome = None;
         if !diags.has_errors() {
-            let marks = Marks::of(&a);
-            // A partial rebuild updates the kept search index; anything else starts a new one.
-            let search = match partial {
-                true => self.search.take().inspect(|ix| ix.refresh(&a.hb)),
-                false => None,
-            }
-            .or_else(|| crate::search::enabled().then(|| SearchIndex::new(&a.hb)));
-            let written = match partial {
-                true => self.write_partial(&a, &marks, &build_dir, search.as_ref()),
-                false => write_full(&a, theme_dir.as_deref(), &build_dir, search.as_ref()),
-            };
-            timings.lap("pages");
-            match written {
-                Ok(done) => {
-                    outcome = Some((done, marks));
-                    self.search = search;
-                }
+            match write_incremental(self.kept.as_ref(), a, theme_dir.as_deref(), &build_dir, &mut timings) {
+                Ok(done) => outcome = Some(done),
                 Err(d) => diags.push(d),
             }
         }
         let errors = diags.count(crate::diagnostics::Severity::Error);
         let warnings = diags.count(crate::diagnostics::Severity::Warning);
         let diagnostics = diags.into_sorted();
-        let Some(((theme, files, changed, removed), marks)) = outcome else {
+        let Some((kept, w, rendered, partial)) = outcome else {
             let summary =
                 format!("build failed: the previous output in {} is left as it was", display_path(&build_dir));
             let report = Report { diagnostics, summary, errors, warnings };
-            return Ok(Rebuilt { report, changed: Some(Vec::new()), removed: Vec::new(), partial, rendered: 0 });
+            return Ok(Rebuilt { report, changed: Some(Vec::new()), removed: Vec::new(), partial: false, rendered: 0 });
         };
         let mut summary = format!(
-            "{} {files} files in {} ms ({} changed, {} removed)",
-            if partial { "rebuilt" } else { "built" },
+            "built {} files ({counts}; {rendered} rendered) in {} ms -> {}/ ({} written, {} removed)",
+            kept.manifest.len(),
             started.elapsed().as_millis(),
-            changed.as_ref().map_or(files, Vec::len),
-            removed.len()
+            display_path(&build_dir).trim_end_matches('/'),
+            w.changed.len(),
+            w.removed.len(),
         );
         if let Some(line) = timings.line() {
             summary = format!("{line}\n{summary}");
         }
-        let theme = theme.or_else(|| self.kept.take().map(|k| k.theme));
-        self.kept = theme.map(|theme| Kept::of(a, marks, theme));
+        self.kept = Some(kept);
         let report = Report { diagnostics, summary, errors, warnings };
-        Ok(Rebuilt { report, changed, removed, partial, rendered: files })
-    }
-
-    /// Renders the pages that may have changed into the live build dir.
-    fn write_partial(
-        &self,
-        a: &Analysis,
-        marks: &Marks,
-        build_dir: &std::path::Path,
-        search: Option<&SearchIndex>,
-    ) -> Result<Written, Diagnostic> {
-        let Some(kept) = &self.kept else {
-            return Err(Diagnostic::error("internal-error", build_dir, "no previous build"));
-        };
-        let theme = &kept.theme;
-        let targets = Targets::new(&a.hb);
-        let site = site(a, &targets);
-        let everything = kept.build_date != a.hb.build_date;
-        // When no document changed anything but its body text, the pages made of front matter,
-        // headings and citations (register, SoA, coverage, controls, clauses, roles, risks,
-        // nav.js, CSV) are as they were: only the pages that show bodies or hashes are due.
-        let same_surface = !everything && marks.surfaces == kept.marks.surfaces;
-        let dirty = |i: usize| {
-            let d = &a.hb.documents[i];
-            everything || !a.reused[i] || kept.marks.cited_by.get(&d.path) != marks.cited_by.get(&d.path)
-        };
-        let jobs: Vec<Job> = site
-            .jobs(theme)
-            .into_iter()
-            .filter(|j| match j {
-                Job::Document(i) => dirty(*i),
-                _ => !(same_surface && shows_only_surfaces(*j)),
-            })
-            .collect();
-        let out = Output::in_place(build_dir)?;
-        let files = write_pages_and_exports(a, theme, &out, Some(&jobs), search)? + reindex(search, build_dir, &out)?;
-        let now = sourced(a);
-        for gone in kept.sourced.difference(&now) {
-            if !crate::urls::generated_pages(&a.hb).contains(gone) {
-                out.remove(gone)?;
-            }
-        }
-        let w = out.finish()?;
-        Ok((None, files, Some(w.changed), w.removed))
+        Ok(Rebuilt { report, changed: Some(w.changed), removed: w.removed, partial, rendered })
     }
 }
 
-/// A rebuild's result: the theme loaded (none when the kept one was used), files rendered,
-/// files changed (if known), files removed.
-type Written = (Option<Theme>, usize, Option<Vec<String>>, Vec<String>);
+/// Which exports a build renders.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Exports {
+    All,
+    /// handbook.json alone: the one export that shows each source's sha256.
+    SourceHashes,
+    None,
+}
 
-/// Renders the whole site through the staged output, like `build`.
-fn write_full(
-    a: &Analysis,
-    theme_dir: Option<&std::path::Path>,
-    build_dir: &std::path::Path,
-    search: Option<&SearchIndex>,
-) -> Result<Written, Diagnostic> {
-    // A full build reports what changed against its spare (the output before the live one):
-    // a superset of the changes, fine for reloading; what was removed is measured against the
-    // live output.
-    let before = output_files(build_dir);
+/// Renders what changed since `kept` (everything without it) into the staged output, keeps the
+/// rest, and swaps it in. Returns the new cache, what changed, how many files were rendered and
+/// whether that was a part only.
+fn write_incremental(
+    kept: Option<&Kept>,
+    a: Analysis,
+    theme_dir: Option<&Path>,
+    build_dir: &Path,
+    timings: &mut Timings,
+) -> Result<(Kept, output::Written, usize, bool), Diagnostic> {
     let theme = Theme::load(theme_dir)?;
-    let out = Output::staged(build_dir)?;
-    let mut files = write_pages_and_exports(a, &theme, &out, None, search)?;
-    if let Some(ix) = search {
-        files += ix.write(&out, true)?;
+    let theme_hash = theme_hash(&theme);
+    let marks = Marks::of(&a);
+    let assets = asset_stamps(&a.hb);
+    let usable = kept.filter(|k| k.reuse.fingerprint == a.fingerprint && k.theme == theme_hash);
+    let out = Output::staged(build_dir, usable.map(|k| &k.manifest))?;
+    let previous = usable.filter(|_| out.tampered().is_empty());
+    timings.lap("verify");
+    let targets = Targets::new(&a.hb);
+    let site = site(&a, &targets);
+    let all = site.jobs(&theme);
+    let (jobs, exports) = match previous {
+        None => (all, Exports::All),
+        Some(k) => {
+            let surfaces_changed = marks.surfaces != k.marks.surfaces;
+            let bodies_changed = a.reused.iter().any(|r| !r);
+            let dirty = |i: usize| {
+                let path = &a.hb.documents[i].path;
+                !a.reused[i] || k.marks.cited_by.get(path) != marks.cited_by.get(path)
+            };
+            let jobs: Vec<Job> = all
+                .into_iter()
+                .filter(|j| match *j {
+                    Job::Document(i) => dirty(i),
+                    Job::SrcAsset(i) => k.assets.get(&a.hb.assets[i]) != assets.get(&a.hb.assets[i]),
+                    job if shows_only_surfaces(job) => surfaces_changed,
+                    _ => surfaces_changed || bodies_changed,
+                })
+                .collect();
+            let exports = match (surfaces_changed, bodies_changed) {
+                (true, _) => Exports::All,
+                (false, true) => Exports::SourceHashes,
+                (false, false) => Exports::None,
+            };
+            (jobs, exports)
+        }
+    };
+    let rendered = jobs.len();
+    let full = previous.is_none();
+    let (files, mut index_files) = write_pages_and_exports(&a, &theme, &out, (!full).then_some(&jobs[..]), exports)?;
+    let sourced_now = sourced(&a);
+    let gone: BTreeSet<String> = match previous {
+        Some(k) => k.sourced.difference(&sourced_now).cloned().collect(),
+        None => BTreeSet::new(),
+    };
+    // The search index follows the pages: made again when any page changed or went.
+    let pages_changed = !gone.is_empty() || out.changed().iter().any(|f| f.ends_with(".html"));
+    if let Some(k) = previous {
+        if pages_changed {
+            index_files = reindex(&a, &out)?;
+        } else {
+            index_files = k.index_files.clone();
+        }
     }
+    let old_index: BTreeSet<&String> = previous.map(|k| k.index_files.iter().collect()).unwrap_or_default();
+    out.keep(|rel| {
+        !gone.contains(rel) && !(old_index.contains(&rel.to_string()) && !index_files.contains(rel))
+    });
+    timings.lap("pages");
+    let _ = files;
+    drop(site);
+    drop(targets);
+    let manifest = out.manifest();
+    let sourced = sourced_now;
+    let kept = Kept {
+        format: CACHE_FORMAT.to_string(),
+        marks,
+        theme: theme_hash,
+        sourced,
+        assets,
+        index_files,
+        manifest,
+        reuse: Reuse {
+            fingerprint: a.fingerprint,
+            docs: a.hb.documents.into_iter().zip(a.rendered).map(|(d, r)| (d.path, (d.sha256, r))).collect(),
+        },
+    };
+    let bytes = serde_json::to_vec(&kept).map_err(|e| Diagnostic::error("io-error", build_dir, e.to_string()))?;
+    out.write_cache(&bytes)?;
     let w = out.finish()?;
-    let after = output_files(build_dir);
-    Ok((Some(theme), files, Some(w.changed), before.difference(&after).cloned().collect()))
+    timings.lap("swap");
+    Ok((kept, w, rendered, !full))
 }
 
-impl Kept {
-    fn of(a: Analysis, marks: Marks, theme: Theme) -> Kept {
-        let sourced = sourced(&a);
-        let build_date = a.hb.build_date;
-        let docs = a.hb.documents.into_iter().zip(a.rendered).map(|(d, r)| (d.path, (d.sha256, r))).collect();
-        Kept { reuse: Reuse { fingerprint: a.fingerprint, docs }, marks, sourced, build_date, theme }
+/// A hash of every file of the theme.
+fn theme_hash(theme: &Theme) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for f in theme.templates.iter().chain(&theme.assets) {
+        (&f.name, &f.bytes).hash(&mut h);
     }
+    h.finish()
 }
 
-/// Writes the pages (`jobs`, else all) and every export into `out`, side by side: pages and
-/// exports are siblings that both read the analysis, neither the other. Each page is handed to
-/// `search` as it is written. Returns the number of files.
+/// The stamp of each attachment's source file.
+fn asset_stamps(hb: &Handbook) -> BTreeMap<String, output::Stamp> {
+    hb.assets
+        .par_iter()
+        .filter_map(|rel| output::Stamp::of_file(&hb.config.src.join(rel)).map(|s| (rel.clone(), s)))
+        .collect()
+}
+
+/// Writes the pages (`jobs`, else all) and the `exports` into `out`, side by side: pages and
+/// exports are siblings that both read the analysis, neither the other. A build of every page
+/// feeds the search index each page as it is written. Returns the number of files, and the
+/// files of the search index when it was written.
 fn write_pages_and_exports(
     a: &Analysis,
     theme: &Theme,
     out: &Output,
     jobs: Option<&[Job]>,
-    search: Option<&SearchIndex>,
-) -> Result<usize, Diagnostic> {
+    exports: Exports,
+) -> Result<(usize, BTreeSet<String>), Diagnostic> {
     let targets = Targets::new(&a.hb);
     let site = site(a, &targets);
     let index_page = |url: &str, html: &str| {
@@ -574,26 +630,42 @@ fn write_pages_and_exports(
         },
         || -> Result<usize, Diagnostic> {
             let view = crate::export::View { hb: &a.hb, backlinks: &a.backlinks, soa: &a.soa, coverage: &a.coverage };
-            // Each export its own job, serialised straight into its file.
-            let exports = crate::export::exports(&view);
-            exports.par_iter().try_for_each(|e| out.put_stream(e.path, |w| e.write(&view, w)).map(drop))?;
-            Ok(exports.len())
+            let files = match exports {
+                Exports::All => crate::export::files(&view)?,
+                Exports::SourceHashes => vec![("handbook.json".to_string(), crate::export::json::handbook(&view))],
+                Exports::None => Vec::new(),
+            };
+            files.par_iter().try_for_each(|(rel, bytes)| out.put(rel, bytes).map(drop))?;
+            Ok(files.len())
         },
     );
-    Ok(pages? + exports?)
+    let mut files = pages? + exports?;
+    let mut index_files = BTreeSet::new();
+    for (rel, bytes) in indexer.map(Indexer::finish).unwrap_or_default() {
+        out.put(&rel, &bytes)?;
+        index_files.insert(rel);
+        files += 1;
+    }
+    Ok((files, index_files))
 }
 
-/// After a partial rebuild fed the kept search index the pages it rendered: adds the pages
-/// the index still misses (new to it, or changed in the model without being rendered again)
-/// from the live build dir, and writes the index files whose bytes changed.
-fn reindex(search: Option<&SearchIndex>, build_dir: &std::path::Path, out: &Output) -> Result<usize, Diagnostic> {
-    let Some(ix) = search else { return Ok(0) };
-    ix.missing().par_iter().for_each(|url| {
-        if let Ok(html) = std::fs::read_to_string(build_dir.join(url)) {
+/// Rebuilds the search index from the pages of the staged output, after a partial rebuild
+/// wrote the ones that changed (the index needs every page). Returns its files.
+fn reindex(a: &Analysis, out: &Output) -> Result<BTreeSet<String>, Diagnostic> {
+    if !crate::search::enabled() {
+        return Ok(BTreeSet::new());
+    }
+    let ix = Indexer::new(&a.hb);
+    ix.urls().par_iter().for_each(|url| {
+        if let Ok(html) = std::fs::read_to_string(out.path(url)) {
             ix.add(url, &html);
         }
     });
-    ix.write(out, false)
+    let files = ix.finish();
+    for (rel, bytes) in &files {
+        out.put(rel, bytes)?;
+    }
+    Ok(files.into_iter().map(|(rel, _)| rel).collect())
 }
 
 /// The pages of an analysed handbook; `targets` (of `a.hb`) renders each document's Markdown
@@ -633,7 +705,7 @@ fn surface(a: &Analysis, i: usize) -> u64 {
 }
 
 /// What decides which pages a partial rebuild renders, per document (by src path).
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Marks {
     /// The "referenced by" list, as JSON.
     cited_by: HashMap<String, String>,
@@ -657,8 +729,9 @@ impl Marks {
 }
 
 /// The files made only of document surfaces (see [`surface`]) and the non-document sources,
-/// never of body text or source hashes. A file kind not listed here is always rendered: role
-/// pages, for one, list the sections of a document's body that name the role.
+/// never of body text or source hashes. A file kind not listed here is rendered whenever a
+/// document's text changed: role pages, for one, list the sections of a document's body that
+/// name the role.
 fn shows_only_surfaces(job: Job) -> bool {
     matches!(
         job,
@@ -680,26 +753,8 @@ fn shows_only_surfaces(job: Job) -> bool {
 }
 
 /// The output files that come from sources: document pages and attachments.
-fn sourced(a: &Analysis) -> std::collections::BTreeSet<String> {
-    let mut files: std::collections::BTreeSet<String> = a.hb.documents.iter().map(|d| d.url.clone()).collect();
+fn sourced(a: &Analysis) -> BTreeSet<String> {
+    let mut files: BTreeSet<String> = a.hb.documents.iter().map(|d| d.url.clone()).collect();
     files.extend(a.hb.assets.iter().map(|x| crate::urls::asset_url(x)));
     files
-}
-
-/// Whether `path` (as the watcher reports it: absolute) is a document: a `.md` file under src,
-/// not in the theme folder.
-fn is_document(config: &Config, path: &std::path::Path) -> bool {
-    let canon = |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let in_theme = config.theme_dir.as_deref().is_some_and(|t| path.starts_with(canon(t)));
-    path.extension().is_some_and(|e| e == "md") && path.starts_with(canon(&config.src)) && !in_theme
-}
-
-/// Every file under the build dir, build-dir-relative with `/` separators.
-fn output_files(dir: &std::path::Path) -> std::collections::BTreeSet<String> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| e.path().strip_prefix(dir).ok().map(|p| p.to_string_lossy().replace('\\', "/")))
-        .collect()
 }

@@ -4,10 +4,10 @@
 //! by a `  = hint: ...` line, so that editors and terminals can jump to the place. The
 //! [`Diagnostics`] collector keeps them in a stable order so that output is reproducible.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -38,6 +38,46 @@ pub struct Diagnostic {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+}
+
+/// A diagnostic read back from the rebuild cache (`build::Session`).
+impl<'de> Deserialize<'de> for Diagnostic {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            severity: Severity,
+            code: String,
+            file: String,
+            line: usize,
+            column: usize,
+            message: String,
+            #[serde(default)]
+            hint: Option<String>,
+        }
+        let s = Stored::deserialize(d)?;
+        Ok(Diagnostic {
+            severity: s.severity,
+            code: static_code(s.code),
+            file: s.file,
+            line: s.line,
+            column: s.column,
+            message: s.message,
+            hint: s.hint,
+        })
+    }
+}
+
+/// A code read back as the `&'static str` codes are: each distinct code is kept once for the
+/// life of the process.
+fn static_code(code: String) -> &'static str {
+    static CODES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut codes = CODES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(known) = codes.iter().find(|c| **c == code) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(code.into_boxed_str());
+    codes.push(leaked);
+    leaked
 }
 
 impl Diagnostic {
@@ -97,7 +137,7 @@ impl Diagnostic {
 }
 
 /// A 1-based line and column in a source file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Pos {
     pub line: usize,
     pub column: usize,

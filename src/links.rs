@@ -26,7 +26,7 @@ pub enum Target {
 }
 
 /// The kind and id of a reference target, for backlinks.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum TargetKey {
     Control(String),
     Clause(String),
@@ -35,7 +35,7 @@ pub enum TargetKey {
 }
 
 /// One reference from a document to a control, clause or document.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CrossRef {
     pub target: TargetKey,
     /// The section of the citing document: (anchor, heading), `None` before the first `##`.
@@ -43,7 +43,7 @@ pub struct CrossRef {
 }
 
 /// A `#anchor` to verify once every page's headings are known.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct AnchorCheck {
     pub page: String,
     pub anchor: String,

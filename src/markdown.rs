@@ -58,7 +58,7 @@ pub fn slugify(text: &str) -> String {
     if slug.is_empty() { "section".to_string() } else { slug }
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Heading {
     pub level: u8,
     pub id: String,
@@ -85,8 +85,11 @@ impl<'s> Source<'s> {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+/// What rendering one text found. Serialisable for the rebuild cache (`build::Session`), which
+/// keeps everything but the HTML.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Rendered {
+    #[serde(skip)]
     pub html: String,
     pub headings: Vec<Heading>,
     pub refs: Vec<CrossRef>,

@@ -49,7 +49,7 @@
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostic, Fatal, display_path};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -57,6 +57,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Present in every build dir, staging folder and spare ismsbook writes.
 pub const MARKER: &str = ".ismsbook-build";
+/// The rebuild cache in every build dir ismsbook writes (`build::Session`): what the build
+/// knew of its sources and the [`Manifest`] of its output. Never served, never a page.
+pub const CACHE: &str = ".ismsbook-cache";
 const MARKER_TEXT: &[u8] = b"This folder is written by ismsbook and replaced on every build.\n";
 
 /// The staging folder and the spare of a build dir: `.book.staging` and `.book.old`.
@@ -149,20 +152,66 @@ pub struct Written {
     pub files: usize,
     /// Build-dir-relative paths whose bytes changed (created or rewritten), sorted.
     pub changed: Vec<String>,
-    /// Build-dir-relative paths removed (stale pages), sorted.
+    /// Build-dir-relative paths of the previous output that this one no longer has, sorted.
     pub removed: Vec<String>,
 }
+
+/// One output file as the file system describes it: enough to tell, without reading it,
+/// whether a file is still the one a build left (any write changes the mtime or the inode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stamp {
+    pub len: u64,
+    pub mtime_ns: i64,
+    pub inode: u64,
+}
+
+impl Stamp {
+    fn of(m: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Stamp { len: m.len(), mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(), inode: m.ino() }
+        }
+        #[cfg(not(unix))]
+        {
+            let ns = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64);
+            Stamp { len: m.len(), mtime_ns: ns, inode: 0 }
+        }
+    }
+
+    /// The stamp of a regular file (no link followed), if it is one.
+    pub fn of_file(path: &Path) -> Option<Stamp> {
+        std::fs::symlink_metadata(path).ok().filter(|m| m.is_file()).map(|m| Stamp::of(&m))
+    }
+}
+
+/// Every file of a build's output (build-dir-relative) and its [`Stamp`] as that build left it.
+pub type Manifest = BTreeMap<String, Stamp>;
 
 /// The build dir being written: see the module documentation.
 pub struct Output {
     mode: Mode,
-    /// Where files go: the staging folder, or the build dir itself (in place).
+    /// Where files go: the staging folder.
     dir: PathBuf,
     live: PathBuf,
     spare: PathBuf,
     /// Files present in `dir` when the build started.
     before: BTreeSet<String>,
+    /// Files of the live output (for [`Written::removed`]).
+    live_files: BTreeSet<String>,
+    /// Files of the live output that match the previous build's manifest, each now the same
+    /// file (a hard link) in the staging folder: their stamps.
+    verified: Manifest,
+    /// Files of the previous manifest that the live output no longer holds as that build
+    /// left them (edited, replaced or deleted by someone else).
+    tampered: Vec<String>,
     claimed: Mutex<BTreeSet<String>>,
+    /// The stamp of every file put or kept, for the next build's manifest.
+    stamps: Mutex<Manifest>,
     changed: Mutex<Vec<String>>,
     removed: Mutex<Vec<String>>,
     files: AtomicUsize,
@@ -172,8 +221,11 @@ pub struct Output {
 }
 
 impl Output {
-    /// Opens a full build of `build_dir` (call [`check_build_dir`] first).
-    pub fn staged(build_dir: &Path) -> Result<Output, Diagnostic> {
+    /// Opens a build of `build_dir` (call [`check_build_dir`] first). With the `previous`
+    /// build's manifest, every live file that still matches it is made current in the staging
+    /// folder (hard-linked where the staging copy is another file), so that a build may
+    /// [`Output::keep`] it instead of rendering it again; the others are [`Output::tampered`].
+    pub fn staged(build_dir: &Path, previous: Option<&Manifest>) -> Result<Output, Diagnostic> {
         let (staging, spare) = companions(build_dir);
         let io = |e: std::io::Error, p: &Path| {
             Diagnostic::error("io-error", p, format!("cannot prepare the staging folder: {e}"))
@@ -191,11 +243,21 @@ impl Output {
         if !staging.join(MARKER).is_file() {
             std::fs::write(staging.join(MARKER), MARKER_TEXT).map_err(|e| io(e, &staging))?;
         }
-        Output::over(Mode::Staged, staging, build_dir, spare)
+        let mut out = Output::empty(Mode::Staged, staging, build_dir.to_path_buf(), spare);
+        out.before = tree(&out.dir)?;
+        match previous {
+            Some(manifest) => {
+                out.live_files = manifest.keys().cloned().collect();
+                out.verify(manifest)?;
+            }
+            None if build_dir.join(MARKER).is_file() => out.live_files = tree(build_dir)?,
+            None => {}
+        }
+        Ok(out)
     }
 
-    /// Opens the live build dir for a partial rebuild: every changed file is replaced
-    /// atomically, nothing is removed unless asked (the caller puts only the pages it rebuilt).
+    /// Opens the live build dir to write files in place, each replaced atomically, nothing
+    /// removed (for tools and tests that write single files; builds go through [`Output::staged`]).
     pub fn in_place(build_dir: &Path) -> Result<Output, Diagnostic> {
         let (_, spare) = companions(build_dir);
         std::fs::create_dir_all(build_dir)
@@ -204,7 +266,7 @@ impl Output {
                 false => std::fs::write(build_dir.join(MARKER), MARKER_TEXT),
             })
             .map_err(|e| io_error(build_dir, e))?;
-        Output::over(Mode::InPlace, build_dir.to_path_buf(), build_dir, spare)
+        Ok(Output::empty(Mode::InPlace, build_dir.to_path_buf(), build_dir.to_path_buf(), spare))
     }
 
     /// A sink that renders nothing to disk (for `check`).
@@ -214,25 +276,6 @@ impl Output {
         out
     }
 
-    fn over(mode: Mode, dir: PathBuf, live: &Path, spare: PathBuf) -> Result<Output, Diagnostic> {
-        let mut out = Output::empty(mode, dir, live.to_path_buf(), spare);
-        if mode == Mode::Staged {
-            for entry in walkdir::WalkDir::new(&out.dir).min_depth(1) {
-                let entry = entry.map_err(|e| io_error(&out.dir, e.into()))?;
-                if entry.file_type().is_dir() {
-                    continue;
-                }
-                if let Ok(rel) = entry.path().strip_prefix(&out.dir) {
-                    let rel = rel.to_string_lossy().replace('\\', "/");
-                    if rel != MARKER {
-                        out.before.insert(rel);
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
     fn empty(mode: Mode, dir: PathBuf, live: PathBuf, spare: PathBuf) -> Output {
         Output {
             mode,
@@ -240,13 +283,108 @@ impl Output {
             live,
             spare,
             before: BTreeSet::new(),
+            live_files: BTreeSet::new(),
+            verified: Manifest::new(),
+            tampered: Vec::new(),
             claimed: Mutex::default(),
+            stamps: Mutex::default(),
             changed: Mutex::default(),
             removed: Mutex::default(),
             files: AtomicUsize::new(0),
             folders: Mutex::default(),
             done: false,
         }
+    }
+
+    /// Checks every live file against `manifest` and links those that match into the staging
+    /// folder where it holds another file (the spare is one build behind).
+    fn verify(&mut self, manifest: &Manifest) -> Result<(), Diagnostic> {
+        use rayon::prelude::*;
+        let checked: Vec<(&String, Result<Stamp, ()>)> = manifest
+            .par_iter()
+            .map(|(rel, stamp)| {
+                let live = self.live.join(rel);
+                if !safe_relative(rel) || Stamp::of_file(&live) != Some(*stamp) {
+                    return Ok((rel, Err(())));
+                }
+                let staged = self.dir.join(rel);
+                if Stamp::of_file(&staged).is_some_and(|s| s.inode == stamp.inode) {
+                    return Ok((rel, Ok(*stamp)));
+                }
+                self.link_live(&live, &staged)?;
+                Ok((rel, Stamp::of_file(&staged).ok_or(())))
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        for (rel, stamp) in checked {
+            match stamp {
+                Ok(stamp) => {
+                    self.verified.insert(rel.clone(), stamp);
+                }
+                Err(()) => self.tampered.push(rel.clone()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the staging folder's `staged` the live file `live` (a hard link; a copy where
+    /// linking fails), replacing whatever was there.
+    fn link_live(&self, live: &Path, staged: &Path) -> Result<(), Diagnostic> {
+        if let Ok(m) = std::fs::symlink_metadata(staged)
+            && m.is_dir()
+        {
+            std::fs::remove_dir_all(staged).map_err(|e| io_error(staged, e))?;
+        }
+        self.folder(staged)?;
+        let tmp = temporary(staged);
+        let _ = std::fs::remove_file(&tmp);
+        if std::fs::hard_link(live, &tmp).is_err() {
+            std::fs::copy(live, &tmp).map_err(|e| io_error(&tmp, e))?;
+        }
+        std::fs::rename(&tmp, staged).map_err(|e| io_error(staged, e))
+    }
+
+    /// Files of the previous manifest that no longer match the live output.
+    pub fn tampered(&self) -> &[String] {
+        &self.tampered
+    }
+
+    /// Keeps, as they are, the files of the previous output that match its manifest, were not
+    /// put by this build, and `wanted` accepts: the files whose inputs did not change. The
+    /// rest of the previous output is removed by [`Output::finish`].
+    pub fn keep(&self, wanted: impl Fn(&str) -> bool) {
+        let mut claimed = self.claimed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stamps = self.stamps.lock().unwrap_or_else(|p| p.into_inner());
+        for (rel, stamp) in &self.verified {
+            if !claimed.contains(rel) && wanted(rel) {
+                claimed.insert(rel.clone());
+                stamps.insert(rel.clone(), *stamp);
+            }
+        }
+    }
+
+    /// The path of a build-dir-relative file as this build has it so far (to read back a file
+    /// put or kept).
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// The files whose bytes this build changed so far.
+    pub fn changed(&self) -> Vec<String> {
+        self.changed.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The manifest of this build so far: every file put or kept, with its stamp.
+    pub fn manifest(&self) -> Manifest {
+        self.stamps.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Writes the rebuild cache ([`CACHE`]) that goes with this output.
+    pub fn write_cache(&self, bytes: &[u8]) -> Result<(), Diagnostic> {
+        if self.mode == Mode::Discard {
+            return Ok(());
+        }
+        let path = self.dir.join(CACHE);
+        std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))
     }
 
     /// Writes `bytes` as the build-dir-relative file `rel` unless it already holds exactly
@@ -260,13 +398,14 @@ impl Output {
         let replace = match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_file() => {
                 if m.len() == bytes.len() as u64 && same_bytes(&path, bytes) {
+                    self.stamps.lock().unwrap_or_else(|p| p.into_inner()).insert(rel.to_string(), Stamp::of(&m));
                     return Ok(false);
                 }
                 self.mode == Mode::InPlace || shared(&m)
             }
             Ok(m) => {
                 // A folder or a link where a file now goes: ours to clear (it is inside the
-                // staging folder or the marked build dir).
+                // staging folder).
                 let gone = if m.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
                 gone.map_err(|e| io_error(&path, e))?;
                 false
@@ -277,15 +416,27 @@ impl Output {
             }
         };
         if replace {
+            // Shared with the live build dir through a hard link: a new file, never a write
+            // into the live one.
             let tmp = temporary(&path);
             std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| io_error(&path, e))?;
         } else {
             std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))?;
         }
-        self.changed.lock().unwrap_or_else(|p| p.into_inner()).push(rel.to_string());
+        self.written(rel, &path, true)?;
         Ok(true)
     }
 
+    /// Records a file just put: its stamp for the manifest and, if `changed`, its path.
+    fn written(&self, rel: &str, path: &Path, changed: bool) -> Result<(), Diagnostic> {
+        let stamp =
+            Stamp::of_file(path).ok_or_else(|| Diagnostic::error("io-error", path, "the file just written is gone"))?;
+        self.stamps.lock().unwrap_or_else(|p| p.into_inner()).insert(rel.to_string(), stamp);
+        if changed {
+            self.changed.lock().unwrap_or_else(|p| p.into_inner()).push(rel.to_string());
+        }
+        Ok(())
+    }
     /// Writes the build-dir-relative file `rel` from what `fill` writes into the writer it is
     /// given, never holding the whole file: for pages too large to keep in memory (print.html).
     /// Same semantics as [`Output::put`]: the bytes are compared with the file on disk as they
@@ -327,8 +478,8 @@ impl Output {
         };
         if changed {
             std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))?;
-            self.changed.lock().unwrap_or_else(|p| p.into_inner()).push(rel.to_string());
         }
+        self.written(rel, &path, changed)?;
         Ok(changed)
     }
 
@@ -356,16 +507,15 @@ impl Output {
         Ok(())
     }
 
-    /// Removes the build-dir-relative file `rel` (in place; a full build removes whatever was
-    /// not put by itself).
-    pub fn remove(&self, rel: &str) -> Result<(), Diagnostic> {
-        if self.mode == Mode::Discard || !safe_relative(rel) {
+
+    /// Removes the staging folder's file `rel`.
+    fn remove(&self, rel: &str) -> Result<(), Diagnostic> {
+        if !safe_relative(rel) {
             return Ok(());
         }
         let path = self.dir.join(rel);
         match std::fs::remove_file(&path) {
             Ok(()) => {
-                self.removed.lock().unwrap_or_else(|p| p.into_inner()).push(rel.to_string());
                 remove_empty_parents(&self.dir, &path);
                 Ok(())
             }
@@ -374,14 +524,16 @@ impl Output {
         }
     }
 
-    /// Completes the output: removes stale files and swaps the staging folder in (a full
-    /// build). When this returns, the build dir is complete.
+    /// Completes the output: removes the files neither put nor kept (stale pages) and swaps
+    /// the staging folder in. When this returns, the build dir is complete.
     pub fn finish(mut self) -> Result<Written, Diagnostic> {
         if self.mode == Mode::Staged {
             let claimed = std::mem::take(&mut *self.claimed.lock().unwrap_or_else(|p| p.into_inner()));
             for rel in self.before.difference(&claimed) {
                 self.remove(rel)?;
             }
+            let removed: Vec<String> = self.live_files.difference(&claimed).cloned().collect();
+            *self.removed.lock().unwrap_or_else(|p| p.into_inner()) = removed;
             exchange(&self.dir, &self.live)
                 .map_err(|e| Diagnostic::error("io-error", &self.live, format!("cannot replace the build dir: {e}")))?;
             // The previous output (now in the staging folder) becomes the spare.
@@ -415,6 +567,25 @@ impl Drop for Output {
             let _ = std::fs::rename(&self.dir, &self.spare);
         }
     }
+}
+
+/// Every file under `dir` but ismsbook's own bookkeeping ([`MARKER`], [`CACHE`]),
+/// build-dir-relative with `/` separators.
+fn tree(dir: &Path) -> Result<BTreeSet<String>, Diagnostic> {
+    let mut files = BTreeSet::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry.map_err(|e| io_error(dir, e.into()))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        if let Ok(rel) = entry.path().strip_prefix(dir) {
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            if rel != MARKER && rel != CACHE {
+                files.insert(rel);
+            }
+        }
+    }
+    Ok(files)
 }
 
 /// The temporary file a changed file is written to before it is renamed over `path`.
@@ -503,6 +674,7 @@ impl Write for Diverging {
     }
 }
 
+
 /// Whether the file holds exactly `bytes` (read in blocks, so a large page is never held twice).
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
     use std::io::Read;
@@ -523,6 +695,7 @@ fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
 fn safe_relative(rel: &str) -> bool {
     !rel.is_empty()
         && rel != MARKER
+        && rel != CACHE
         && !rel.starts_with('/')
         && !rel.contains('\\')
         && rel.split('/').all(|s| !s.is_empty() && s != "." && s != "..")

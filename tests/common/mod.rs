@@ -109,7 +109,9 @@ pub fn files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let e = e.expect("walk");
-        if e.file_type().is_file() {
+        // The rebuild cache describes the files of its own build dir (inode numbers): it is
+        // bookkeeping, not output, and differs between two build dirs of the same sources.
+        if e.file_type().is_file() && e.file_name() != ismsbook::output::CACHE {
             out.push(e.path().strip_prefix(dir).expect("prefix").to_string_lossy().into_owned());
         }
     }
