@@ -442,6 +442,7 @@ impl Session {
         if !self.cache_read {
             self.cache_read = true;
             self.kept = Kept::read(&config.build_dir);
+            timings.lap("cache");
         }
         let mut diags = Diagnostics::default();
         diags.extend(warnings);
@@ -581,6 +582,7 @@ fn write_incremental(
     };
     let bytes = serde_json::to_vec(&kept).map_err(|e| Diagnostic::error("io-error", build_dir, e.to_string()))?;
     out.write_cache(&bytes)?;
+    timings.lap("cache");
     let w = out.finish()?;
     timings.lap("swap");
     Ok((kept, w, rendered, !full))
@@ -682,10 +684,13 @@ fn site<'a>(a: &'a Analysis, targets: &'a Targets<'a>) -> Site<'a> {
     }
 }
 
-/// Document `i`'s "referenced by" list as JSON, to tell whether its page must be rendered.
-fn cited_by(a: &Analysis, i: usize) -> String {
+/// A hash of document `i`'s "referenced by" list, to tell whether its page must be rendered.
+fn cited_by(a: &Analysis, i: usize) -> u64 {
+    use std::hash::{Hash, Hasher};
     let key = crate::links::TargetKey::Document(a.hb.documents[i].id.clone());
-    serde_json::to_string(a.backlinks.get(&key)).unwrap_or_default()
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(a.backlinks.get(&key)).unwrap_or_default().hash(&mut h);
+    h.finish()
 }
 
 /// A hash of what pages other than its own show of a document: its front matter (without the
@@ -707,15 +712,15 @@ fn surface(a: &Analysis, i: usize) -> u64 {
 /// What decides which pages a partial rebuild renders, per document (by src path).
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Marks {
-    /// The "referenced by" list, as JSON.
-    cited_by: HashMap<String, String>,
+    /// The hash of the "referenced by" list.
+    cited_by: HashMap<String, u64>,
     /// The [`surface`].
     surfaces: HashMap<String, u64>,
 }
 
 impl Marks {
     fn of(a: &Analysis) -> Marks {
-        let each: Vec<(String, String, u64)> = (0..a.hb.documents.len())
+        let each: Vec<(String, u64, u64)> = (0..a.hb.documents.len())
             .into_par_iter()
             .map(|i| (a.hb.documents[i].path.clone(), cited_by(a, i), surface(a, i)))
             .collect();
