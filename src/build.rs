@@ -542,29 +542,23 @@ fn write_incremental(
     };
     let rendered = jobs.len();
     let full = previous.is_none();
-    let (files, mut index_files) = write_pages_and_exports(&a, &theme, &out, (!full).then_some(&jobs[..]), exports)?;
+    let mut index_files = write_pages_and_exports(&a, &theme, &out, (!full).then_some(&jobs[..]), exports)?;
     let sourced_now = sourced(&a);
-    let gone: BTreeSet<String> = match previous {
-        Some(k) => k.sourced.difference(&sourced_now).cloned().collect(),
-        None => BTreeSet::new(),
-    };
-    // The search index follows the pages: made again when any page changed or went.
-    let pages_changed = !gone.is_empty() || out.changed().iter().any(|f| f.ends_with(".html"));
+    let mut dropped: BTreeSet<String> = BTreeSet::new();
     if let Some(k) = previous {
-        if pages_changed {
+        // Pages of documents and attachments that are gone are not kept.
+        dropped.extend(k.sourced.difference(&sourced_now).cloned());
+        // The search index follows the pages: made again when any page changed or went, its
+        // old files not made again dropped.
+        if !dropped.is_empty() || out.changed().iter().any(|f| f.ends_with(".html")) {
             index_files = reindex(&a, &out)?;
+            dropped.extend(k.index_files.difference(&index_files).cloned());
         } else {
             index_files = k.index_files.clone();
         }
     }
-    let old_index: BTreeSet<&String> = previous.map(|k| k.index_files.iter().collect()).unwrap_or_default();
-    out.keep(|rel| {
-        !gone.contains(rel) && !(old_index.contains(&rel.to_string()) && !index_files.contains(rel))
-    });
+    out.keep(|rel| !dropped.contains(rel));
     timings.lap("pages");
-    let _ = files;
-    drop(site);
-    drop(targets);
     let manifest = out.manifest();
     let sourced = sourced_now;
     let kept = Kept {
@@ -608,15 +602,15 @@ fn asset_stamps(hb: &Handbook) -> BTreeMap<String, output::Stamp> {
 
 /// Writes the pages (`jobs`, else all) and the `exports` into `out`, side by side: pages and
 /// exports are siblings that both read the analysis, neither the other. A build of every page
-/// feeds the search index each page as it is written. Returns the number of files, and the
-/// files of the search index when it was written.
+/// feeds the search index each page as it is written. Returns the files of the search index
+/// when it was written.
 fn write_pages_and_exports(
     a: &Analysis,
     theme: &Theme,
     out: &Output,
     jobs: Option<&[Job]>,
     exports: Exports,
-) -> Result<(usize, BTreeSet<String>), Diagnostic> {
+) -> Result<BTreeSet<String>, Diagnostic> {
     let targets = Targets::new(&a.hb);
     let site = site(a, &targets);
     let index_page = |url: &str, html: &str| {
@@ -641,14 +635,14 @@ fn write_pages_and_exports(
             Ok(files.len())
         },
     );
-    let mut files = pages? + exports?;
+    pages?;
+    exports?;
     let mut index_files = BTreeSet::new();
     for (rel, bytes) in indexer.map(Indexer::finish).unwrap_or_default() {
         out.put(&rel, &bytes)?;
         index_files.insert(rel);
-        files += 1;
     }
-    Ok((files, index_files))
+    Ok(index_files)
 }
 
 /// Rebuilds the search index from the pages of the staged output, after a partial rebuild

@@ -9,33 +9,39 @@
 //! else (a user's file named like the build dir, a folder it did not write): that is
 //! `error[unsafe-build-dir]`, checked by [`check_build_dir`] before anything is touched.
 //!
-//! # A full build ([`Output::staged`])
+//! # A build ([`Output::staged`])
 //!
 //! 1. The staging folder is the spare renamed (or a staging folder a killed build left
 //!    behind); when there is neither, a copy of the live build dir made of hard links (so a
 //!    second build after a clean one writes nothing it need not).
-//! 2. [`Output::put`] writes one file: when the staging folder already holds the same bytes it
+//! 2. With the previous build's [`Manifest`] (from the rebuild cache, [`CACHE`]), every live
+//!    file is checked against it (size, mtime in nanoseconds, inode: any write or replacement
+//!    changes one of them) and, when it matches, made current in the staging folder: nothing
+//!    to do when the staging folder holds the same inode (a hard link), else a hard link to
+//!    the live file is renamed over the staging copy (the spare is one build behind). A file
+//!    that does not match is [`Output::tampered`]: the caller then renders everything.
+//! 3. [`Output::put`] writes one file: when the staging folder already holds the same bytes it
 //!    does nothing (the file keeps its inode and mtime); a changed file is overwritten in place
 //!    when its inode is the staging folder's alone, and replaced (new inode) when it is shared
 //!    with the live build dir through a hard link, so the live output is never modified.
-//! 3. [`Output::finish`] removes the files no page claimed (stale pages), swaps the staging
+//!    [`Output::keep`] claims verified files that the build did not render again (their inputs
+//!    did not change).
+//! 4. [`Output::write_cache`] puts the rebuild cache (with this build's manifest) beside them;
+//!    [`Output::finish`] removes the files neither put nor kept (stale pages), swaps the staging
 //!    folder and the build dir in one atomic `renameat2(RENAME_EXCHANGE)` (two renames on other
 //!    systems), and keeps the previous output as the spare. Nothing is deleted in bulk, ever:
 //!    deletion is off the critical path because there is none.
 //!
 //! The live build dir changes only in that one exchange, so a build that fails or is killed
 //! (kill -9) at any point leaves the last good output complete; a killed build's staging folder
-//! is simply reused. Whatever the spare holds, the result is byte-identical to a clean build,
-//! because every comparison is against the bytes on disk, never against a cached belief.
+//! is simply reused. A file is skipped only when the live file provably is the one the last
+//! build wrote (the manifest) and the staging folder holds that very file (same inode); every
+//! other comparison is against the bytes on disk. `serve` rebuilds the same way:
+//! [`Output::finish`] returns the [`Written`] summary (which files changed), and the output is
+//! complete when it returns, the moment to tell browsers to reload.
 //!
-//! # A partial rebuild ([`Output::in_place`]), for `serve`
-//!
-//! The analysed handbook stays in memory; the caller re-renders the pages that depend on an
-//! edit and [`Output::put`]s them: each changed file is written beside its target and renamed
-//! over it (a reader never sees half a file), unchanged bytes are left alone, [`Output::remove`]
-//! deletes a page that no longer exists. [`Output::finish`] returns the [`Written`] summary
-//! (which files changed): the output is complete when it returns, the moment to tell browsers
-//! to reload.
+//! [`Output::in_place`] writes single files into the live build dir, each replaced atomically
+//! (for tools and tests; builds are staged).
 //!
 //! # `check` ([`Output::discard`])
 //!
@@ -507,7 +513,6 @@ impl Output {
         Ok(())
     }
 
-
     /// Removes the staging folder's file `rel`.
     fn remove(&self, rel: &str) -> Result<(), Diagnostic> {
         if !safe_relative(rel) {
@@ -673,7 +678,6 @@ impl Write for Diverging {
         Ok(())
     }
 }
-
 
 /// Whether the file holds exactly `bytes` (read in blocks, so a large page is never held twice).
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {

@@ -197,3 +197,101 @@ fn nothing_that_is_not_ismsbooks_own_is_renamed_or_deleted() {
     assert!(!dir.join("book").exists() && !dir.join(".book.old").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `(files, rendered)` from a build's summary: `built N files (...; R rendered) in ...`.
+fn rendered(summary: &str) -> (usize, usize) {
+    let line = summary.lines().find(|l| l.starts_with("built ")).unwrap_or_else(|| panic!("no summary: {summary}"));
+    let files = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("file count");
+    let before = line.split(" rendered)").next().expect("rendered count");
+    let count = before.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("rendered count");
+    (files, count)
+}
+
+fn replace_in(path: &Path, from: &str, to: &str) {
+    let text = read(path);
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).expect("write");
+}
+
+#[test]
+fn each_kind_of_edit_rebuilds_from_the_cache_to_exactly_a_clean_build() {
+    let dir = generated("kinds", 40);
+    std::fs::create_dir_all(dir.join("theme")).expect("mkdir");
+    std::fs::write(dir.join("book.toml"), read(&dir.join("book.toml")) + "\n[output.html]\ntheme = \"theme\"\n")
+        .expect("write");
+    let (files, all) = rendered(&build(&dir, &[]));
+    assert!(all > 40 && all <= files, "{all} of {files}");
+    type Edit = Box<dyn Fn(&Path)>;
+    // (edit, whether it renders only a part of the site)
+    let edits: Vec<(&str, Edit, bool)> = vec![
+        ("body", Box::new(|d| write_doc(d, 3, "A new line of body text.")), true),
+        ("title", Box::new(|d| replace_in(&d.join("procedures/p00004.md"), "Procedure number 4", "Renamed 4")), false),
+        ("front matter", Box::new(|d| replace_in(&d.join("procedures/p00005.md"), "[A.5.1]", "[A.5.9]")), true),
+        (
+            "catalogue",
+            Box::new(|d| replace_in(&d.join("catalogue/mini.yaml"), "Have policies.", "Keep policies.")),
+            false,
+        ),
+        (
+            "theme",
+            Box::new(|d| {
+                let page = ismsbook::theme::DEFAULT.iter().find(|(n, _)| *n == "404.html").unwrap().1;
+                let page = String::from_utf8(page.to_vec()).unwrap();
+                let lost = page.replacen("{% block content %}", "{% block content %}<p>Lost?</p>", 1);
+                std::fs::write(d.join("theme/404.html"), lost).unwrap();
+            }),
+            false,
+        ),
+        ("delete", Box::new(|d| std::fs::remove_file(d.join("procedures/p00007.md")).unwrap()), false),
+        (
+            "rename",
+            Box::new(|d| std::fs::rename(d.join("procedures/p00008.md"), d.join("procedures/renamed.md")).unwrap()),
+            false,
+        ),
+        ("nothing", Box::new(|_| {}), true),
+    ];
+    let book = dir.join("book");
+    for (kind, edit, partial) in &edits {
+        edit(&dir);
+        let summary = build(&dir, &[]);
+        let (files, count) = rendered(&summary);
+        if *partial {
+            assert!(count * 4 < files, "{kind}: {summary}");
+        } else {
+            assert!(count * 4 > files, "{kind}: {summary}");
+        }
+        if *kind == "nothing" {
+            assert_eq!((count, written_removed(&summary)), (0, (0, 0)), "{summary}");
+        }
+        assert_eq!(differences(&snapshot(&book), &snapshot(&clean_build(&dir))), Vec::<String>::new(), "{kind}");
+    }
+    assert!(read(&book.join("404.html")).contains("Lost?"));
+    assert!(book.join("procedures/renamed.html").exists() && !book.join("procedures/p00008.html").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_tampered_output_is_repaired_and_a_corrupt_cache_ignored() {
+    let dir = generated("tamper", 20);
+    let (_, all) = rendered(&build(&dir, &[]));
+    let book = dir.join("book");
+    let good = snapshot(&book);
+    // Someone edits a page, deletes another, and replaces a third with the same size.
+    std::fs::write(book.join("procedures/p00001.html"), "defaced").expect("write");
+    std::fs::remove_file(book.join("procedures/p00002.html")).expect("rm");
+    let p3 = book.join("procedures/p00003.html");
+    let same_size = "x".repeat(std::fs::metadata(&p3).expect("stat").len() as usize);
+    std::fs::remove_file(&p3).expect("rm");
+    std::fs::write(&p3, same_size).expect("write");
+    let summary = build(&dir, &[]);
+    assert_eq!(differences(&snapshot(&book), &good), Vec::<String>::new(), "{summary}");
+    // A corrupt cache is no cache: everything is rendered, and the output is still exact.
+    let cache = book.join(ismsbook::output::CACHE);
+    assert!(cache.is_file());
+    std::fs::write(&cache, b"{\"format\": garbage").expect("write");
+    assert_eq!(rendered(&build(&dir, &[])).1, all);
+    assert_eq!(differences(&snapshot(&book), &good), Vec::<String>::new());
+    // And the cache written then serves the next build.
+    assert_eq!(rendered(&build(&dir, &[])).1, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
