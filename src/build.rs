@@ -136,7 +136,7 @@ fn binary_id() -> String {
 
 /// Loads and analyses the handbook: every stage but writing.
 pub fn analyse(config: Config, diags: &mut Diagnostics) -> Result<Analysis, Fatal> {
-    analyse_timed(config, diags, &mut Timings::new(false), None)
+    analyse_timed(config, diags, &mut Timings::new(false), None, None)
 }
 
 fn analyse_timed(
@@ -144,8 +144,9 @@ fn analyse_timed(
     diags: &mut Diagnostics,
     timings: &mut Timings,
     reuse: Option<&Reuse>,
+    memo: Option<&mut crate::load::Memo>,
 ) -> Result<Analysis, Fatal> {
-    let hb = crate::load::load(config, diags)?;
+    let hb = crate::load::load_with(config, diags, memo)?;
     timings.lap("load");
     let fingerprint = fingerprint(&hb);
     let reuse = reuse.filter(|r| r.fingerprint == fingerprint);
@@ -316,7 +317,7 @@ fn check(opts: &Options) -> Result<Report, Fatal> {
     let mut diags = Diagnostics::default();
     diags.extend(warnings);
     let theme_dir = config.theme_dir.clone();
-    let mut a = analyse_timed(config, &mut diags, &mut timings, None)?;
+    let mut a = analyse_timed(config, &mut diags, &mut timings, None, None)?;
     // Pages are rendered only from here on: what the analysis alone needed goes.
     for r in &mut a.rendered {
         r.release_analysis();
@@ -387,6 +388,9 @@ pub struct Session {
     kept: Option<Kept>,
     /// Whether the build dir's cache was read already (it is read once, before the first build).
     cache_read: bool,
+    /// For a watched session (`serve`): the documents as last loaded, so that only the files
+    /// reported changed (or whose stamp changed) are read again.
+    memo: Option<crate::load::Memo>,
 }
 
 /// What the last successful build of a session left for the next one: the rebuild cache.
@@ -422,8 +426,16 @@ impl Kept {
 }
 
 impl Session {
+    /// A session for one build, or for builds of sources that may change unseen.
     pub fn new(opts: Options) -> Session {
-        Session { opts, kept: None, cache_read: false }
+        Session { opts, kept: None, cache_read: false, memo: None }
+    }
+
+    /// A session whose caller reports every changed path to [`Session::rebuild`] (`serve`'s
+    /// watcher): documents not reported, and whose files' stamps are unchanged, are not read
+    /// again.
+    pub fn watched(opts: Options) -> Session {
+        Session { memo: Some(crate::load::Memo::default()), ..Session::new(opts) }
     }
 
     pub fn options(&self) -> &Options {
@@ -434,7 +446,9 @@ impl Session {
     /// last build either way). A configuration that cannot be read is a [`Fatal`]; any other
     /// failure is in the report, with the last good output left in place.
     pub fn rebuild(&mut self, paths: &[PathBuf]) -> Result<Rebuilt, Fatal> {
-        let _ = paths;
+        if let Some(memo) = &mut self.memo {
+            memo.reported = paths.iter().cloned().collect();
+        }
         let started = Instant::now();
         let mut timings = Timings::new(self.opts.timings);
         let (config, warnings) = configure(&self.opts)?;
@@ -449,7 +463,7 @@ impl Session {
         let build_dir = config.build_dir.clone();
         let theme_dir = config.theme_dir.clone();
         let reuse = self.kept.as_ref().map(|k| &k.reuse);
-        let a = analyse_timed(config, &mut diags, &mut timings, reuse)?;
+        let a = analyse_timed(config, &mut diags, &mut timings, reuse, self.memo.as_mut())?;
         let counts = counts(&a);
         let mut outcome = None;
         if !diags.has_errors() {
@@ -468,7 +482,7 @@ impl Session {
             return Ok(Rebuilt { report, changed: Some(Vec::new()), removed: Vec::new(), partial: false, rendered: 0 });
         };
         let mut summary = format!(
-            "built {} files ({counts}; {rendered} rendered) in {} ms -> {}/ ({} written, {} removed)",
+            "built {} files ({counts}) in {} ms, {rendered} rendered -> {}/ ({} written, {} removed)",
             kept.manifest.len(),
             started.elapsed().as_millis(),
             display_path(&build_dir).trim_end_matches('/'),
@@ -544,20 +558,24 @@ fn write_incremental(
     let full = previous.is_none();
     let mut index_files = write_pages_and_exports(&a, &theme, &out, (!full).then_some(&jobs[..]), exports)?;
     let sourced_now = sourced(&a);
-    let mut dropped: BTreeSet<String> = BTreeSet::new();
     if let Some(k) = previous {
         // Pages of documents and attachments that are gone are not kept.
-        dropped.extend(k.sourced.difference(&sourced_now).cloned());
+        let gone: Vec<&String> = k.sourced.difference(&sourced_now).collect();
+        for rel in &gone {
+            out.remove(rel)?;
+        }
         // The search index follows the pages: made again when any page changed or went, its
         // old files not made again dropped.
-        if !dropped.is_empty() || out.changed().iter().any(|f| f.ends_with(".html")) {
+        if !gone.is_empty() || out.changed().iter().any(|f| f.ends_with(".html")) {
             index_files = reindex(&a, &out)?;
-            dropped.extend(k.index_files.difference(&index_files).cloned());
+            for rel in k.index_files.difference(&index_files) {
+                out.remove(rel)?;
+            }
         } else {
             index_files = k.index_files.clone();
         }
     }
-    out.keep(|rel| !dropped.contains(rel));
+    out.keep();
     timings.lap("pages");
     let manifest = out.manifest();
     let sourced = sourced_now;

@@ -11,15 +11,53 @@ use crate::model::*;
 use crate::yaml::{self, OneOrMany, Scalar};
 use rayon::prelude::*;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub const SOA_FILE: &str = "soa.yaml";
 pub const ROLES_FILE: &str = "roles.yaml";
 pub const CATALOGUE_DIR: &str = "catalogue";
 
+/// What the previous load of a `serve` session read of each document (by src path): the
+/// file's stamp then and the result. A document whose file the watcher did not report and whose
+/// stamp (size, mtime, inode) is unchanged is not read, parsed or hashed again.
+#[derive(Default)]
+pub struct Memo {
+    docs: HashMap<String, (crate::output::Stamp, Loaded)>,
+    /// The paths (absolute, as the watcher reports them) changed since the last load.
+    pub reported: HashSet<PathBuf>,
+}
+
+/// One document as loading found it.
+type Loaded = (Option<Document>, Vec<Diagnostic>);
+
+impl Memo {
+    /// Loads the documents `rel` of src, reusing what is still current, and remembers them.
+    fn load(&mut self, config: &Config, real_src: &Path, rels: &[String]) -> Vec<Loaded> {
+        let fresh: Vec<(&String, Option<crate::output::Stamp>, Loaded)> = rels
+            .par_iter()
+            .map(|rel| {
+                let stamp = crate::output::Stamp::of_file(&config.src.join(rel));
+                let known = self
+                    .docs
+                    .get(rel)
+                    .filter(|(was, _)| Some(*was) == stamp && !self.reported.contains(&real_src.join(rel)));
+                let loaded = known.map_or_else(|| load_document(config, rel), |(_, l)| l.clone());
+                (rel, stamp, loaded)
+            })
+            .collect();
+        self.docs = fresh.iter().filter_map(|(rel, s, l)| s.map(|s| ((*rel).clone(), (s, l.clone())))).collect();
+        fresh.into_iter().map(|(_, _, l)| l).collect()
+    }
+}
+
 /// Loads the handbook. Fatal only when src itself is missing or unreadable.
 pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> {
+    load_with(config, diags, None)
+}
+
+/// [`load`], reading again only the documents that changed since the `memo` was made.
+pub fn load_with(config: Config, diags: &mut Diagnostics, memo: Option<&mut Memo>) -> Result<Handbook, Fatal> {
     if !config.src.is_dir() {
         return Err(Diagnostic::error(
             "src-missing",
@@ -69,8 +107,10 @@ pub fn load(config: Config, diags: &mut Diagnostics) -> Result<Handbook, Fatal> 
         .flatten()
         .and_then(|text| crate::risk::load(&config, &risks_file, text, diags));
 
-    let parsed: Vec<(Option<Document>, Vec<Diagnostic>)> =
-        tree.markdown.par_iter().map(|rel| load_document(&config, rel)).collect();
+    let parsed: Vec<Loaded> = match memo {
+        Some(memo) => memo.load(&config, &real_src, &tree.markdown),
+        None => tree.markdown.par_iter().map(|rel| load_document(&config, rel)).collect(),
+    };
     let mut all = Vec::new();
     for (doc, ds) in parsed {
         diags.extend(ds);

@@ -216,6 +216,8 @@ pub struct Output {
     /// left them (edited, replaced or deleted by someone else).
     tampered: Vec<String>,
     claimed: Mutex<BTreeSet<String>>,
+    /// Files of the previous output said to be gone ([`Output::remove`]): never kept.
+    dropped: Mutex<BTreeSet<String>>,
     /// The stamp of every file put or kept, for the next build's manifest.
     stamps: Mutex<Manifest>,
     changed: Mutex<Vec<String>>,
@@ -293,6 +295,7 @@ impl Output {
             verified: Manifest::new(),
             tampered: Vec::new(),
             claimed: Mutex::default(),
+            dropped: Mutex::default(),
             stamps: Mutex::default(),
             changed: Mutex::default(),
             removed: Mutex::default(),
@@ -354,10 +357,12 @@ impl Output {
         &self.tampered
     }
 
-    /// Keeps, as they are, the files of the previous output that match its manifest, were not
-    /// put by this build, and `wanted` accepts: the files whose inputs did not change. The
-    /// rest of the previous output is removed by [`Output::finish`].
-    pub fn keep(&self, wanted: impl Fn(&str) -> bool) {
+    /// Keeps, as they are, the files of the previous output that match its manifest and were
+    /// neither put by this build nor [`Output::remove`]d: the files whose inputs did not
+    /// change. The rest of the previous output is removed by [`Output::finish`].
+    pub fn keep(&self) {
+        let dropped = self.dropped.lock().unwrap_or_else(|p| p.into_inner());
+        let wanted = |rel: &str| !dropped.contains(rel);
         let mut claimed = self.claimed.lock().unwrap_or_else(|p| p.into_inner());
         let mut stamps = self.stamps.lock().unwrap_or_else(|p| p.into_inner());
         for (rel, stamp) in &self.verified {
@@ -513,8 +518,21 @@ impl Output {
         Ok(())
     }
 
-    /// Removes the staging folder's file `rel`.
-    fn remove(&self, rel: &str) -> Result<(), Diagnostic> {
+    /// Says that the previous output's file `rel` is no longer part of the output: it is not
+    /// kept (a staged build removes it at [`Output::finish`]; in place it is deleted now).
+    pub fn remove(&self, rel: &str) -> Result<(), Diagnostic> {
+        match self.mode {
+            Mode::Staged => {
+                self.dropped.lock().unwrap_or_else(|p| p.into_inner()).insert(rel.to_string());
+                Ok(())
+            }
+            Mode::InPlace => self.delete(rel),
+            Mode::Discard => Ok(()),
+        }
+    }
+
+    /// Deletes the file `rel` of the folder being written.
+    fn delete(&self, rel: &str) -> Result<(), Diagnostic> {
         if !safe_relative(rel) {
             return Ok(());
         }
@@ -535,7 +553,7 @@ impl Output {
         if self.mode == Mode::Staged {
             let claimed = std::mem::take(&mut *self.claimed.lock().unwrap_or_else(|p| p.into_inner()));
             for rel in self.before.difference(&claimed) {
-                self.remove(rel)?;
+                self.delete(rel)?;
             }
             let removed: Vec<String> = self.live_files.difference(&claimed).cloned().collect();
             *self.removed.lock().unwrap_or_else(|p| p.into_inner()) = removed;

@@ -37,7 +37,7 @@ fn incremental_rebuilds_equal_full_builds_byte_for_byte() {
     unsafe { std::env::set_var("SOURCE_DATE_EPOCH", SAMPLE_EPOCH) };
     let dir = sample_copy("incremental");
     let full = dir.join("full");
-    let mut session = Session::new(Options { dir: dir.clone(), ..Options::default() });
+    let mut session = Session::watched(Options { dir: dir.clone(), ..Options::default() });
     let first = session.rebuild(&[]).expect("first build");
     assert_eq!(first.report.errors, 0, "{:?}", first.report.diagnostics);
     assert!(!first.partial);

@@ -102,7 +102,7 @@ fn a_2000_document_rebuild_rewrites_nothing_unchanged_and_equals_a_clean_build()
     let second = build(&dir, &[]);
     assert_eq!(written_removed(&second), (0, 0), "{second}");
     // Nor does it render anything: the rebuild cache says what each file was made from.
-    assert!(second.contains("; 0 rendered)"), "{second}");
+    assert!(second.contains(", 0 rendered -> "), "{second}");
     assert_eq!(differences(&snapshot(&book), &files_first), Vec::<String>::new());
     assert_eq!(mtimes(&book), times_first, "an unchanged file was rewritten");
 
@@ -198,11 +198,11 @@ fn nothing_that_is_not_ismsbooks_own_is_renamed_or_deleted() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `(files, rendered)` from a build's summary: `built N files (...; R rendered) in ...`.
+/// `(files, rendered)` from a build's summary: `built N files (...) in T ms, R rendered -> ...`.
 fn rendered(summary: &str) -> (usize, usize) {
     let line = summary.lines().find(|l| l.starts_with("built ")).unwrap_or_else(|| panic!("no summary: {summary}"));
     let files = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("file count");
-    let before = line.split(" rendered)").next().expect("rendered count");
+    let before = line.split(" rendered -> ").next().expect("rendered count");
     let count = before.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("rendered count");
     (files, count)
 }

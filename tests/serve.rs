@@ -259,3 +259,51 @@ fn an_open_page_reloads_with_the_edit_and_shows_the_overlay_in_chromium() {
     assert!(b.wait_for("location.pathname === '/' && document.title.length > 0", 30_000), "did not go home");
     assert!(!b.text("body").contains("Page not found"));
 }
+
+#[test]
+#[cfg(unix)]
+fn open_starts_the_browser_named_by_the_browser_variable_with_the_url() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = sample_copy("serve-open");
+    let opened = dir.join("opened.txt");
+    let script = dir.join("browser.sh");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$1\" > '{}'\n", opened.display())).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let s = Served::start_env(&dir, &["--open"], &[("BROWSER", &script.to_string_lossy())]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !opened.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = std::fs::read_to_string(&opened).unwrap_or_else(|_| panic!("the browser was not started:\n{}", s.log()));
+    assert_eq!(url.trim(), format!("http://127.0.0.1:{}/", s.port));
+    assert_eq!(s.get("/").status, 200);
+}
+
+#[test]
+fn a_new_build_dir_or_theme_in_book_toml_is_followed_without_a_restart() {
+    let dir = sample_copy("serve-follow");
+    let s = Served::start(&dir);
+    let mut ws = s.socket();
+    std::fs::create_dir_all(dir.join("theme")).unwrap();
+    // Another build dir: built, served and announced; the old one stays as it was.
+    edit(&dir, "book.toml", |t| {
+        t.replace("build-dir = \"book\"", "build-dir = \"site\"") + "\n[output.html]\ntheme = \"theme\"\n"
+    });
+    expect(&s, &mut ws, "reload");
+    assert!(s.wait_log("(book.toml changed)", Duration::from_secs(5)), "{}", s.log());
+    assert!(!s.log().contains("warning[unknown-key]"), "{}", s.log());
+    assert!(dir.join("site/index.html").is_file());
+    std::fs::remove_file(dir.join("book/index.html")).unwrap();
+    assert_eq!(s.get("/").status, 200, "served from the new build dir");
+    // The theme folder named by book.toml is watched from now on: a template placed there
+    // changes the pages.
+    let page = ismsbook::theme::DEFAULT.iter().find(|(n, _)| *n == "404.html").unwrap().1;
+    let page = String::from_utf8(page.to_vec()).unwrap();
+    std::fs::write(
+        dir.join("theme/404.html"),
+        page.replacen("{% block content %}", "{% block content %}<p>Lost 6060?</p>", 1),
+    )
+    .unwrap();
+    expect(&s, &mut ws, "reload");
+    assert!(s.get("/no/such/page.html").text().contains("Lost 6060?"));
+}

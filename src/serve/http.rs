@@ -40,6 +40,10 @@ pub fn resolve(root: &Path, url: &str) -> Resolved {
     if segments.iter().any(|s| *s == ".." || *s == ".") {
         return Resolved::Refused;
     }
+    // ismsbook's own bookkeeping in the build dir is not part of the site.
+    if segments.iter().any(|s| *s == crate::output::MARKER || *s == crate::output::CACHE) {
+        return Resolved::Missing;
+    }
     let Ok(canonical_root) = root.canonicalize() else { return Resolved::Missing };
     let mut file = canonical_root.clone();
     file.extend(&segments);
@@ -169,6 +173,8 @@ mod tests {
         assert_eq!(resolve(&root, "/dir?q=1"), Resolved::Redirect("/dir/?q=1".into()));
         assert_eq!(resolve(&root, "//etc/passwd"), Resolved::Missing);
         assert_eq!(resolve(&root, "/%zz"), Resolved::Refused);
+        std::fs::write(root.join(crate::output::CACHE), "{}").unwrap();
+        assert_eq!(resolve(&root, "/.ismsbook-cache"), Resolved::Missing);
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

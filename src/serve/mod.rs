@@ -15,8 +15,8 @@ use crate::diagnostics::{Diagnostic, Fatal, Severity, display_path};
 use reload::{Hub, Notice};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 /// `ismsbook serve [DIR] [-p PORT] [-n HOST] [--open]`.
@@ -49,8 +49,6 @@ const WORKERS: usize = 8;
 /// Builds, then serves and rebuilds until Ctrl-C.
 pub fn serve(opts: &ServeOptions) -> Result<(), Failure> {
     let (config, _) = build::configure(&opts.build)?;
-    let build_dir = config.build_dir.clone();
-    let scope = watch::Scope::of(&config);
     let addr = address(&opts.host, opts.port)?;
     if let Some(warning) = exposure_warning(addr) {
         eprintln!("{warning}");
@@ -58,31 +56,28 @@ pub fn serve(opts: &ServeOptions) -> Result<(), Failure> {
     let server = tiny_http::Server::http(addr).map_err(|e| listen_error(addr, &*e))?;
     let server = Arc::new(server);
     let hub = Arc::new(Hub::default());
+    // The folder served: the build dir, which book.toml may move while serving.
+    let root = Arc::new(RwLock::new(config.build_dir.clone()));
 
-    let mut session = Session::new(opts.build.clone());
-    let first = rebuild(&mut session, &[], &hub);
+    let mut session = Session::watched(opts.build.clone());
+    let (tx, rx) = channel::<Vec<PathBuf>>();
+    let mut watching = Watching::start(&config, &tx)?;
+    let first = rebuild(&mut session, &[], &hub, &mut |s| watching.follow(s, &root, &tx));
 
     for _ in 0..WORKERS {
-        let (server, hub, root) = (server.clone(), hub.clone(), build_dir.clone());
+        let (server, hub, root) = (server.clone(), hub.clone(), root.clone());
         std::thread::spawn(move || {
             while let Ok(request) = server.recv() {
                 if request.url().split('?').next() == Some(reload::SOCKET_PATH) {
                     hub.accept(request);
                 } else {
+                    let root = root.read().unwrap_or_else(|p| p.into_inner()).clone();
                     http::respond(request, &root, &|html, missing| hub.inject(html, missing));
                 }
             }
         });
     }
 
-    let (tx, rx) = channel::<Vec<PathBuf>>();
-    let _watcher = watch::watch(scope, tx.clone()).map_err(|e| {
-        Failure::Fatal(Fatal(Diagnostic::error(
-            "watch-failed",
-            &config.config_file,
-            format!("cannot watch the sources: {e}"),
-        )))
-    })?;
     // Ctrl-C: an empty batch that is not a change (changes always name a path).
     let stop = tx.clone();
     let _ = ctrlc::set_handler(move || {
@@ -90,42 +85,81 @@ pub fn serve(opts: &ServeOptions) -> Result<(), Failure> {
     });
 
     let url = format!("http://{}/", display_addr(addr));
-    eprintln!("serving {} on {url} (Ctrl-C to stop)", display_path(&build_dir));
+    eprintln!("serving {} on {url} (Ctrl-C to stop)", display_path(&config.build_dir));
     if first && opts.open {
         open_browser(&url);
     }
-    rebuild_loop(&mut session, &rx, &hub);
+    while let Some(paths) = next_batch(&rx) {
+        rebuild(&mut session, &paths, &hub, &mut |s| watching.follow(s, &root, &tx));
+    }
     eprintln!("stopped");
     server.unblock();
     Ok(())
 }
 
-/// Rebuilds on every batch of changes until an empty batch (Ctrl-C) arrives.
-fn rebuild_loop(session: &mut Session, rx: &Receiver<Vec<PathBuf>>, hub: &Hub) {
-    while let Ok(mut paths) = rx.recv() {
-        if paths.is_empty() {
-            return;
+/// The watcher and what it watches.
+struct Watching {
+    scope: watch::Scope,
+    _watcher: notify::RecommendedWatcher,
+}
+
+impl Watching {
+    fn start(config: &crate::config::Config, tx: &Sender<Vec<PathBuf>>) -> Result<Watching, Failure> {
+        let scope = watch::Scope::of(config);
+        let watcher = watch::watch(scope.clone(), tx.clone()).map_err(|e| {
+            Failure::Fatal(Fatal(Diagnostic::error(
+                "watch-failed",
+                &config.config_file,
+                format!("cannot watch the sources: {e}"),
+            )))
+        })?;
+        Ok(Watching { scope, _watcher: watcher })
+    }
+
+    /// After a build: when book.toml now names another build dir, source folder or theme
+    /// folder, serves and watches those from now on (no restart needed).
+    fn follow(&mut self, session: &Session, root: &RwLock<PathBuf>, tx: &Sender<Vec<PathBuf>>) {
+        let Ok((config, _)) = build::configure(session.options()) else { return };
+        let mut served = root.write().unwrap_or_else(|p| p.into_inner());
+        if *served != config.build_dir {
+            eprintln!("now serving {} (book.toml changed)", display_path(&config.build_dir));
+            *served = config.build_dir.clone();
         }
-        // Coalesce whatever else arrived while the last build ran.
-        while let Ok(more) = rx.try_recv() {
-            if more.is_empty() {
-                return;
+        if watch::Scope::of(&config) != self.scope {
+            match Watching::start(&config, tx) {
+                Ok(w) => *self = w,
+                Err(_) => {
+                    eprintln!("warning: cannot watch the folders book.toml now names; still watching the old ones")
+                }
             }
-            paths.extend(more);
         }
-        paths.sort();
-        paths.dedup();
-        let names: Vec<String> = paths.iter().take(3).map(|p| display_path(p)).collect();
-        let more = if paths.len() > 3 { format!(" and {} more", paths.len() - 3) } else { String::new() };
-        eprintln!("changed: {}{more}", names.join(", "));
-        rebuild(session, &paths, hub);
     }
 }
 
-/// One rebuild, its report printed and its outcome broadcast. Returns whether it succeeded.
-fn rebuild(session: &mut Session, paths: &[PathBuf], hub: &Hub) -> bool {
+/// The next batch of changed paths, with whatever else arrived while the last build ran;
+/// `None` on Ctrl-C (an empty batch).
+fn next_batch(rx: &Receiver<Vec<PathBuf>>) -> Option<Vec<PathBuf>> {
+    let mut paths = rx.recv().ok().filter(|p| !p.is_empty())?;
+    while let Ok(more) = rx.try_recv() {
+        if more.is_empty() {
+            return None;
+        }
+        paths.extend(more);
+    }
+    paths.sort();
+    paths.dedup();
+    let names: Vec<String> = paths.iter().take(3).map(|p| display_path(p)).collect();
+    let more = if paths.len() > 3 { format!(" and {} more", paths.len() - 3) } else { String::new() };
+    eprintln!("changed: {}{more}", names.join(", "));
+    Some(paths)
+}
+
+/// One rebuild, its report printed and its outcome broadcast once `follow` has pointed the
+/// server at the build dir. Returns whether it succeeded.
+fn rebuild(session: &mut Session, paths: &[PathBuf], hub: &Hub, follow: &mut dyn FnMut(&Session)) -> bool {
     let started = Instant::now();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.rebuild(paths)));
+    follow(session);
     announce(outcome, started, hub)
 }
 
@@ -212,18 +246,13 @@ fn listen_error(addr: SocketAddr, e: &(dyn std::error::Error + 'static)) -> Fail
     }
 }
 
-/// Opens `url` in the default browser; quietly does nothing when there is none.
+/// Opens `url` in the default browser: the commands of `$BROWSER` (the usual convention: a
+/// `:`-separated list, `%s` standing for the URL, else the URL appended), then the system's
+/// opener; quietly does nothing when there is none.
 fn open_browser(url: &str) {
-    let candidates: &[&str] = if cfg!(target_os = "macos") {
-        &["open"]
-    } else if cfg!(windows) {
-        &["explorer"]
-    } else {
-        &["xdg-open", "sensible-browser", "x-www-browser"]
-    };
-    for cmd in candidates {
-        let spawned = std::process::Command::new(cmd)
-            .arg(url)
+    for (cmd, args) in browser_commands(std::env::var("BROWSER").ok().as_deref(), url) {
+        let spawned = std::process::Command::new(&cmd)
+            .args(&args)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -234,6 +263,31 @@ fn open_browser(url: &str) {
             return;
         }
     }
+}
+
+/// The commands that may open `url`, in order: `$BROWSER`'s, then the system's.
+fn browser_commands(browser: Option<&str>, url: &str) -> Vec<(String, Vec<String>)> {
+    let mut commands = Vec::new();
+    for entry in browser.unwrap_or_default().split(':').map(str::trim).filter(|e| !e.is_empty()) {
+        let mut words = entry.split_whitespace().map(str::to_string);
+        let Some(cmd) = words.next() else { continue };
+        let mut args: Vec<String> = words.collect();
+        if entry.contains("%s") {
+            args = args.iter().map(|a| a.replace("%s", url)).collect();
+        } else {
+            args.push(url.to_string());
+        }
+        commands.push((cmd, args));
+    }
+    let system: &[&str] = if cfg!(target_os = "macos") {
+        &["open"]
+    } else if cfg!(windows) {
+        &["explorer"]
+    } else {
+        &["xdg-open", "sensible-browser", "x-www-browser"]
+    };
+    commands.extend(system.iter().map(|c| (c.to_string(), vec![url.to_string()])));
+    commands
 }
 
 #[cfg(test)]
@@ -250,6 +304,16 @@ mod tests {
         assert_eq!(errors[0].code, "internal-error");
         assert!(errors[0].message.contains("boom in a stage"));
         assert!(hub.inject("<body></body>", false).contains("boom in a stage"));
+    }
+
+    #[test]
+    fn browser_comes_from_the_browser_variable_first() {
+        let url = "http://127.0.0.1:3000/";
+        let cmds = browser_commands(Some("firefox --new-tab %s:lynx"), url);
+        assert_eq!(cmds[0], ("firefox".to_string(), vec!["--new-tab".to_string(), url.to_string()]));
+        assert_eq!(cmds[1], ("lynx".to_string(), vec![url.to_string()]));
+        assert!(cmds.len() > 2, "the system's opener follows");
+        assert_eq!(browser_commands(None, url).len(), cmds.len() - 2);
     }
 
     #[test]

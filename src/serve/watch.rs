@@ -19,7 +19,7 @@ pub const QUIET: Duration = Duration::from_millis(20);
 pub const LONGEST: Duration = Duration::from_millis(300);
 
 /// What the files to watch are, as absolute paths.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scope {
     /// Folders whose every file counts: src and the theme folder.
     pub trees: Vec<PathBuf>,

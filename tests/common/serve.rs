@@ -37,12 +37,18 @@ impl Served {
     }
 
     pub fn start_with(dir: &Path, extra: &[&str]) -> Served {
+        Served::start_env(dir, extra, &[])
+    }
+
+    /// [`Served::start_with`] with environment variables set for the server.
+    pub fn start_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
         let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_ismsbook"))
             .arg("serve")
             .arg(dir)
             .args(["-p", &port.to_string()])
             .args(extra)
+            .envs(env.iter().copied())
             .env("SOURCE_DATE_EPOCH", super::SAMPLE_EPOCH)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
