@@ -5,9 +5,9 @@
 //! Search (src/search): a build makes a [`SearchIndex`] of the model, feeds it every page as
 //! the page is written (`add`, the `on_page` hook) and writes it (`write(out, true)`). A
 //! [`Session`] keeps its index between rebuilds: a partial rebuild calls `refresh(&hb)`,
-//! feeds it the pages it renders again, reads from the build dir the few that `missing()`
+//! feeds it the pages it renders again, reads from the staged output the few that `missing()`
 //! still names, and calls `write(out, false)`, which writes only the index files whose bytes
-//! changed (see [`reindex`]).
+//! changed (see [`index`]).
 
 use crate::audit::{self, Backlinks};
 use crate::config::Config;
@@ -324,7 +324,7 @@ fn check(opts: &Options) -> Result<Report, Fatal> {
     }
     if !diags.has_errors() {
         let written = Theme::load(theme_dir.as_deref())
-            .and_then(|theme| write_pages_and_exports(&a, &theme, &Output::discard(), None, Exports::All));
+            .and_then(|theme| write_pages_and_exports(&a, &theme, &Output::discard(), None, Exports::All, None));
         timings.lap("pages");
         if let Err(d) = written {
             diags.push(d);
@@ -386,6 +386,8 @@ pub struct Rebuilt {
 pub struct Session {
     opts: Options,
     kept: Option<Kept>,
+    /// The search index of the last build, complete, kept up to date by partial rebuilds.
+    search: Option<SearchIndex>,
     /// Whether the build dir's cache was read already (it is read once, before the first build).
     cache_read: bool,
     /// For a watched session (`serve`): the documents as last loaded, so that only the files
@@ -428,7 +430,7 @@ impl Kept {
 impl Session {
     /// A session for one build, or for builds of sources that may change unseen.
     pub fn new(opts: Options) -> Session {
-        Session { opts, kept: None, cache_read: false, memo: None }
+        Session { opts, kept: None, search: None, cache_read: false, memo: None }
     }
 
     /// A session whose caller reports every changed path to [`Session::rebuild`] (`serve`'s
@@ -467,8 +469,12 @@ impl Session {
         let counts = counts(&a);
         let mut outcome = None;
         if !diags.has_errors() {
-            match write_incremental(self.kept.as_ref(), a, theme_dir.as_deref(), &build_dir, &mut timings) {
-                Ok(done) => outcome = Some(done),
+            let search = self.search.take();
+            match write_incremental(self.kept.as_ref(), search, a, theme_dir.as_deref(), &build_dir, &mut timings) {
+                Ok((done, search)) => {
+                    outcome = Some(done);
+                    self.search = search;
+                }
                 Err(d) => diags.push(d),
             }
         }
@@ -507,16 +513,21 @@ enum Exports {
     None,
 }
 
+/// What one build wrote: the new cache, what changed, how many files were rendered, whether
+/// that was a part only.
+type Done = (Kept, output::Written, usize, bool);
+
 /// Renders what changed since `kept` (everything without it) into the staged output, keeps the
-/// rest, and swaps it in. Returns the new cache, what changed, how many files were rendered and
-/// whether that was a part only.
+/// rest, and swaps it in. `search` is the session's complete index of the last build, if any.
+/// Returns what it did and the index to keep.
 fn write_incremental(
     kept: Option<&Kept>,
+    search: Option<SearchIndex>,
     a: Analysis,
     theme_dir: Option<&Path>,
     build_dir: &Path,
     timings: &mut Timings,
-) -> Result<(Kept, output::Written, usize, bool), Diagnostic> {
+) -> Result<(Done, Option<SearchIndex>), Diagnostic> {
     let theme = Theme::load(theme_dir)?;
     let theme_hash = theme_hash(&theme);
     let marks = Marks::of(&a);
@@ -556,26 +567,40 @@ fn write_incremental(
     };
     let rendered = jobs.len();
     let full = previous.is_none();
-    let mut index_files = write_pages_and_exports(&a, &theme, &out, (!full).then_some(&jobs[..]), exports)?;
-    let sourced_now = sourced(&a);
-    if let Some(k) = previous {
-        // Pages of documents and attachments that are gone are not kept.
-        let gone: Vec<&String> = k.sourced.difference(&sourced_now).collect();
-        for rel in &gone {
-            out.remove(rel)?;
+    // The session's index is reused with the rest of the output, else a new one is made.
+    let (search, fresh) = match search.filter(|_| previous.is_some()) {
+        Some(ix) => {
+            ix.refresh(&a.hb);
+            (Some(ix), false)
         }
-        // The search index follows the pages: made again when any page changed or went, its
-        // old files not made again dropped.
-        if !gone.is_empty() || out.changed().iter().any(|f| f.ends_with(".html")) {
-            index_files = reindex(&a, &out)?;
-            for rel in k.index_files.difference(&index_files) {
+        None => (crate::search::enabled().then(|| SearchIndex::new(&a.hb)), true),
+    };
+    write_pages_and_exports(&a, &theme, &out, (!full).then_some(&jobs[..]), exports, search.as_ref())?;
+    let sourced_now = sourced(&a);
+    let gone: Vec<&String> = previous.map(|k| k.sourced.difference(&sourced_now).collect()).unwrap_or_default();
+    // Pages of documents and attachments that are gone are not kept.
+    for rel in &gone {
+        out.remove(rel)?;
+    }
+    let (search, index_files) = match (search, previous) {
+        (Some(ix), Some(k)) if fresh && gone.is_empty() && !out.changed().iter().any(|f| f.ends_with(".html")) => {
+            // No page changed: the index files are kept as they are (this new index has not
+            // seen the pages, so it is not kept either).
+            drop(ix);
+            (None, k.index_files.clone())
+        }
+        (Some(ix), previous) => {
+            let files = index(&ix, &out, fresh)?;
+            for rel in previous.map(|k| k.index_files.difference(&files).collect()).unwrap_or_else(Vec::new) {
                 out.remove(rel)?;
             }
-        } else {
-            index_files = k.index_files.clone();
+            (Some(ix), files)
         }
+        (None, _) => (None, BTreeSet::new()),
+    };
+    if previous.is_some() {
+        out.keep();
     }
-    out.keep();
     timings.lap("pages");
     let manifest = out.manifest();
     let sourced = sourced_now;
@@ -597,7 +622,7 @@ fn write_incremental(
     timings.lap("cache");
     let w = out.finish()?;
     timings.lap("swap");
-    Ok((kept, w, rendered, !full))
+    Ok(((kept, w, rendered, !full), search))
 }
 
 /// A hash of every file of the theme.
@@ -619,16 +644,16 @@ fn asset_stamps(hb: &Handbook) -> BTreeMap<String, output::Stamp> {
 }
 
 /// Writes the pages (`jobs`, else all) and the `exports` into `out`, side by side: pages and
-/// exports are siblings that both read the analysis, neither the other. A build of every page
-/// feeds the search index each page as it is written. Returns the files of the search index
-/// when it was written.
+/// exports are siblings that both read the analysis, neither the other. Each page is handed to
+/// `search` as it is written.
 fn write_pages_and_exports(
     a: &Analysis,
     theme: &Theme,
     out: &Output,
     jobs: Option<&[Job]>,
     exports: Exports,
-) -> Result<BTreeSet<String>, Diagnostic> {
+    search: Option<&SearchIndex>,
+) -> Result<(), Diagnostic> {
     let targets = Targets::new(&a.hb);
     let site = site(a, &targets);
     let index_page = |url: &str, html: &str| {
@@ -642,44 +667,33 @@ fn write_pages_and_exports(
             Some(jobs) => site.write_jobs(theme, out, jobs, on_page),
             None => site.write(theme, out, on_page),
         },
-        || -> Result<usize, Diagnostic> {
+        || -> Result<(), Diagnostic> {
             let view = crate::export::View { hb: &a.hb, backlinks: &a.backlinks, soa: &a.soa, coverage: &a.coverage };
             let files = match exports {
                 Exports::All => crate::export::files(&view)?,
                 Exports::SourceHashes => vec![("handbook.json".to_string(), crate::export::json::handbook(&view))],
                 Exports::None => Vec::new(),
             };
-            files.par_iter().try_for_each(|(rel, bytes)| out.put(rel, bytes).map(drop))?;
-            Ok(files.len())
+            files.par_iter().try_for_each(|(rel, bytes)| out.put(rel, bytes).map(drop))
         },
     );
     pages?;
-    exports?;
-    let mut index_files = BTreeSet::new();
-    for (rel, bytes) in indexer.map(Indexer::finish).unwrap_or_default() {
-        out.put(&rel, &bytes)?;
-        index_files.insert(rel);
-    }
-    Ok(index_files)
+    exports
 }
 
-/// Rebuilds the search index from the pages of the staged output, after a partial rebuild
-/// wrote the ones that changed (the index needs every page). Returns its files.
-fn reindex(a: &Analysis, out: &Output) -> Result<BTreeSet<String>, Diagnostic> {
-    if !crate::search::enabled() {
-        return Ok(BTreeSet::new());
-    }
-    let ix = Indexer::new(&a.hb);
-    ix.urls().par_iter().for_each(|url| {
+/// Completes the search index `ix` after the pages were written (and fed to it): adds the
+/// pages it still misses (new to it, or changed in the model without being rendered again; all
+/// of them for a `fresh` index that saw only the pages rendered) from the staged output, and
+/// writes its files (all of them when `fresh`, else those whose bytes changed). Returns its
+/// files.
+fn index(ix: &SearchIndex, out: &Output, fresh: bool) -> Result<BTreeSet<String>, Diagnostic> {
+    ix.missing().par_iter().for_each(|url| {
         if let Ok(html) = std::fs::read_to_string(out.path(url)) {
             ix.add(url, &html);
         }
     });
-    let files = ix.finish();
-    for (rel, bytes) in &files {
-        out.put(rel, bytes)?;
-    }
-    Ok(files.into_iter().map(|(rel, _)| rel).collect())
+    ix.write(out, fresh)?;
+    Ok(ix.written())
 }
 
 /// The pages of an analysed handbook; `targets` (of `a.hb`) renders each document's Markdown

@@ -233,6 +233,11 @@ impl SearchIndex {
         Ok(count)
     }
 
+    /// The build-dir-relative paths of the files the last [`write`](Self::write) made.
+    pub fn written(&self) -> std::collections::BTreeSet<String> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).hashes.keys().cloned().collect()
+    }
+
     /// The files of `search/` (build-dir-relative paths), in a deterministic order.
     pub fn files(&self) -> Vec<(String, Vec<u8>)> {
         let state = self.state();
