@@ -393,6 +393,8 @@ pub struct Session {
     /// For a watched session (`serve`): the documents as last loaded, so that only the files
     /// reported changed (or whose stamp changed) are read again.
     memo: Option<crate::load::Memo>,
+    /// The build dir whose cache a watched session has yet to [`save`](Session::save).
+    unsaved: Option<PathBuf>,
 }
 
 /// What the last successful build of a session left for the next one: the rebuild cache.
@@ -427,15 +429,29 @@ impl Kept {
     }
 }
 
+impl Kept {
+    fn bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
 impl Session {
+    /// Writes the rebuild cache of the last build of a watched session, if not yet written.
+    pub fn save(&mut self) -> Result<(), Diagnostic> {
+        match (self.unsaved.take(), &self.kept) {
+            (Some(dir), Some(kept)) => output::save_cache(&dir, &kept.bytes()),
+            _ => Ok(()),
+        }
+    }
+
     /// A session for one build, or for builds of sources that may change unseen.
     pub fn new(opts: Options) -> Session {
-        Session { opts, kept: None, search: None, cache_read: false, memo: None }
+        Session { opts, kept: None, search: None, cache_read: false, memo: None, unsaved: None }
     }
 
     /// A session whose caller reports every changed path to [`Session::rebuild`] (`serve`'s
     /// watcher): documents not reported, and whose files' stamps are unchanged, are not read
-    /// again.
+    /// again; the rebuild cache is written by [`Session::save`], once the pages are told.
     pub fn watched(opts: Options) -> Session {
         Session { memo: Some(crate::load::Memo::default()), ..Session::new(opts) }
     }
@@ -470,7 +486,16 @@ impl Session {
         let mut outcome = None;
         if !diags.has_errors() {
             let search = self.search.take();
-            match write_incremental(self.kept.as_ref(), search, a, theme_dir.as_deref(), &build_dir, &mut timings) {
+            let defer = self.memo.is_some();
+            match write_incremental(
+                self.kept.as_ref(),
+                search,
+                a,
+                theme_dir.as_deref(),
+                &build_dir,
+                defer,
+                &mut timings,
+            ) {
                 Ok((done, search)) => {
                     outcome = Some(done);
                     self.search = search;
@@ -499,6 +524,7 @@ impl Session {
             summary = format!("{line}\n{summary}");
         }
         self.kept = Some(kept);
+        self.unsaved = self.memo.is_some().then_some(build_dir);
         let report = Report { diagnostics, summary, errors, warnings };
         Ok(Rebuilt { report, changed: Some(w.changed), removed: w.removed, partial, rendered })
     }
@@ -526,11 +552,12 @@ fn write_incremental(
     a: Analysis,
     theme_dir: Option<&Path>,
     build_dir: &Path,
+    defer_cache: bool,
     timings: &mut Timings,
 ) -> Result<(Done, Option<SearchIndex>), Diagnostic> {
     let theme = Theme::load(theme_dir)?;
     let theme_hash = theme_hash(&theme);
-    let marks = Marks::of(&a);
+    let marks = Marks::of(&a, kept.map(|k| &k.marks));
     let assets = asset_stamps(&a.hb);
     let usable = kept.filter(|k| k.reuse.fingerprint == a.fingerprint && k.theme == theme_hash);
     let out = Output::staged(build_dir, usable.map(|k| &k.manifest))?;
@@ -617,8 +644,10 @@ fn write_incremental(
             docs: a.hb.documents.into_iter().zip(a.rendered).map(|(d, r)| (d.path, (d.sha256, r))).collect(),
         },
     };
-    let bytes = serde_json::to_vec(&kept).map_err(|e| Diagnostic::error("io-error", build_dir, e.to_string()))?;
-    out.write_cache(&bytes)?;
+    match defer_cache {
+        true => out.write_cache(None)?,
+        false => out.write_cache(Some(&kept.bytes()))?,
+    }
     timings.lap("cache");
     let w = out.finish()?;
     timings.lap("swap");
@@ -745,10 +774,16 @@ struct Marks {
 }
 
 impl Marks {
-    fn of(a: &Analysis) -> Marks {
+    /// The marks of `a`; the surface of a document whose scan was reused (same source, same
+    /// fingerprint) is taken from the `previous` marks.
+    fn of(a: &Analysis, previous: Option<&Marks>) -> Marks {
         let each: Vec<(String, u64, u64)> = (0..a.hb.documents.len())
             .into_par_iter()
-            .map(|i| (a.hb.documents[i].path.clone(), cited_by(a, i), surface(a, i)))
+            .map(|i| {
+                let path = &a.hb.documents[i].path;
+                let known = previous.filter(|_| a.reused[i]).and_then(|m| m.surfaces.get(path));
+                (path.clone(), cited_by(a, i), known.copied().unwrap_or_else(|| surface(a, i)))
+            })
             .collect();
         let mut marks = Marks::default();
         for (path, cited, surface) in each {

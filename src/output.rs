@@ -390,12 +390,21 @@ impl Output {
     }
 
     /// Writes the rebuild cache ([`CACHE`]) that goes with this output.
-    pub fn write_cache(&self, bytes: &[u8]) -> Result<(), Diagnostic> {
+    /// With `None`, the build goes without one (its caller saves it later with [`save_cache`]):
+    /// a cache left in the staging folder by an older build is removed, so that none but the
+    /// current one is ever found beside the output.
+    pub fn write_cache(&self, bytes: Option<&[u8]>) -> Result<(), Diagnostic> {
         if self.mode == Mode::Discard {
             return Ok(());
         }
         let path = self.dir.join(CACHE);
-        std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))
+        match bytes {
+            Some(bytes) => std::fs::write(&path, bytes).map_err(|e| io_error(&path, e)),
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != ErrorKind::NotFound => Err(io_error(&path, e)),
+                _ => Ok(()),
+            },
+        }
     }
 
     /// Writes `bytes` as the build-dir-relative file `rel` unless it already holds exactly
@@ -695,6 +704,18 @@ impl Write for Diverging {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Writes the rebuild cache of the live output in `build_dir` after the build (atomically: a
+/// temporary file renamed over it). A cache written late describes the output all the same:
+/// if the output changed in between, its manifest no longer matches and is not trusted.
+pub fn save_cache(build_dir: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+    if !build_dir.join(MARKER).is_file() {
+        return Ok(());
+    }
+    let path = build_dir.join(CACHE);
+    let tmp = temporary(&path);
+    std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| io_error(&path, e))
 }
 
 /// Whether the file holds exactly `bytes` (read in blocks, so a large page is never held twice).

@@ -160,7 +160,12 @@ fn rebuild(session: &mut Session, paths: &[PathBuf], hub: &Hub, follow: &mut dyn
     let started = Instant::now();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.rebuild(paths)));
     follow(session);
-    announce(outcome, started, hub)
+    let ok = announce(outcome, started, hub);
+    // The rebuild cache, for the next `build` or `serve`, after the pages were told.
+    if let Err(d) = session.save() {
+        eprintln!("{}", d.human());
+    }
+    ok
 }
 
 /// Prints the outcome of a build (which may have panicked) and tells every page.
