@@ -698,12 +698,14 @@ fn write_pages_and_exports(
         },
         || -> Result<(), Diagnostic> {
             let view = crate::export::View { hb: &a.hb, backlinks: &a.backlinks, soa: &a.soa, coverage: &a.coverage };
-            let files = match exports {
-                Exports::All => crate::export::files(&view)?,
-                Exports::SourceHashes => vec![("handbook.json".to_string(), crate::export::json::handbook(&view))],
-                Exports::None => Vec::new(),
+            // Each export its own job, serialised straight into its file.
+            let due = |e: &crate::export::Export| match exports {
+                Exports::All => true,
+                Exports::SourceHashes => e.path == "handbook.json",
+                Exports::None => false,
             };
-            files.par_iter().try_for_each(|(rel, bytes)| out.put(rel, bytes).map(drop))
+            let files: Vec<crate::export::Export> = crate::export::exports(&view).into_iter().filter(due).collect();
+            files.par_iter().try_for_each(|e| out.put_stream(e.path, |w| e.write(&view, w)).map(drop))
         },
     );
     pages?;
