@@ -16,6 +16,7 @@ use crate::links::Targets;
 use crate::markdown::{self, Rendered, Source};
 use crate::model::Handbook;
 use crate::output::{self, Output};
+use crate::render::print::{Layout, PrintPlan, Splice};
 use crate::render::{Job, OnPage, Site};
 use crate::search::SearchIndex;
 use crate::theme::Theme;
@@ -324,7 +325,7 @@ fn check(opts: &Options) -> Result<Report, Fatal> {
     }
     if !diags.has_errors() {
         let written = Theme::load(theme_dir.as_deref())
-            .and_then(|theme| write_pages_and_exports(&a, &theme, &Output::discard(), None, Exports::All, None));
+            .and_then(|theme| write_pages_and_exports(&a, &theme, &Output::discard(), None, Exports::All, None, None));
         timings.lap("pages");
         if let Err(d) = written {
             diags.push(d);
@@ -414,10 +415,12 @@ struct Kept {
     index_files: BTreeSet<String>,
     /// Every file of the output.
     manifest: output::Manifest,
+    /// Where each document's section lies in print.html.
+    print: Option<Layout>,
 }
 
 /// The version of the cache's layout: a cache of another layout is ignored.
-const CACHE_FORMAT: &str = "ismsbook-rebuild-cache 1";
+const CACHE_FORMAT: &str = "ismsbook-rebuild-cache 2";
 
 impl Kept {
     /// The cache in `build_dir`, if there is one of this layout that reads (a missing, corrupt
@@ -564,8 +567,7 @@ fn write_incremental(
     let previous = usable.filter(|_| out.tampered().is_empty());
     timings.lap("verify");
     let targets = Targets::new(&a.hb);
-    let site = site(&a, &targets);
-    let all = site.jobs(&theme);
+    let all = site(&a, &targets, None).jobs(&theme);
     let (jobs, exports) = match previous {
         None => (all, Exports::All),
         Some(k) => {
@@ -602,7 +604,20 @@ fn write_incremental(
         }
         None => (crate::search::enabled().then(|| SearchIndex::new(&a.hb)), true),
     };
-    write_pages_and_exports(&a, &theme, &out, (!full).then_some(&jobs[..]), exports, search.as_ref())?;
+    // print.html: the section of each document whose source was not scanned again is copied
+    // from the previous file (its other inputs are in the fingerprint).
+    let print = PrintPlan {
+        splice: previous.and_then(|k| k.print.clone()).map(|layout| Splice {
+            file: out.path("print.html"),
+            layout,
+            changed: a.reused.iter().map(|r| !r).collect(),
+        }),
+        made: Default::default(),
+    };
+    write_pages_and_exports(&a, &theme, &out, (!full).then_some(&jobs[..]), exports, search.as_ref(), Some(&print))?;
+    // The layout of print.html: the new one when it was made, else the kept file's.
+    let print =
+        print.made.into_inner().unwrap_or_else(|e| e.into_inner()).or_else(|| previous.and_then(|k| k.print.clone()));
     let sourced_now = sourced(&a);
     let gone: Vec<&String> = previous.map(|k| k.sourced.difference(&sourced_now).collect()).unwrap_or_default();
     // Pages of documents and attachments that are gone are not kept.
@@ -639,6 +654,7 @@ fn write_incremental(
         assets,
         index_files,
         manifest,
+        print,
         reuse: Reuse {
             fingerprint: a.fingerprint,
             docs: a.hb.documents.into_iter().zip(a.rendered).map(|(d, r)| (d.path, (d.sha256, r))).collect(),
@@ -682,9 +698,10 @@ fn write_pages_and_exports(
     jobs: Option<&[Job]>,
     exports: Exports,
     search: Option<&SearchIndex>,
+    print: Option<&PrintPlan>,
 ) -> Result<(), Diagnostic> {
     let targets = Targets::new(&a.hb);
-    let site = site(a, &targets);
+    let site = site(a, &targets, print);
     let index_page = |url: &str, html: &str| {
         if let Some(ix) = search {
             ix.add(url, html);
@@ -729,7 +746,7 @@ fn index(ix: &SearchIndex, out: &Output, fresh: bool) -> Result<BTreeSet<String>
 
 /// The pages of an analysed handbook; `targets` (of `a.hb`) renders each document's Markdown
 /// again as its page is written.
-fn site<'a>(a: &'a Analysis, targets: &'a Targets<'a>) -> Site<'a> {
+fn site<'a>(a: &'a Analysis, targets: &'a Targets<'a>, print: Option<&'a PrintPlan>) -> Site<'a> {
     Site {
         hb: &a.hb,
         targets,
@@ -738,6 +755,7 @@ fn site<'a>(a: &'a Analysis, targets: &'a Targets<'a>) -> Site<'a> {
         backlinks: &a.backlinks,
         coverage: &a.coverage,
         soa: &a.soa,
+        print,
     }
 }
 

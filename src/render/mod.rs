@@ -55,6 +55,9 @@ pub struct Site<'a> {
     pub backlinks: &'a Backlinks,
     pub coverage: &'a Coverage,
     pub soa: &'a [SoaRow],
+    /// How print.html is made (spliced into the previous one, see [`print::PrintPlan`]), and
+    /// where its layout is recorded; `None`: from scratch, not recorded.
+    pub print: Option<&'a print::PrintPlan>,
 }
 
 /// A page to write: its build-dir-relative path and bytes.

@@ -7,6 +7,11 @@
 //! role pages, files) stay links, made relative to the site root where print.html lives.
 //! `Site::print_page` lays the pages out in reading order (home, documents by type, clauses,
 //! controls, the SoA).
+//!
+//! An incremental build splices: the [`Layout`] of the last print.html (where each document's
+//! section lies, and a hash of the rest of the page) lets it copy the section of every
+//! document whose section cannot have changed from the previous file, and render only the
+//! others ([`PrintPlan`]).
 
 use super::*;
 use crate::audit::{Citation, ReviewStatus};
@@ -14,7 +19,8 @@ use crate::links::join_relative;
 use crate::model::{DocType, Document};
 use crate::urls::{clause_url, control_url};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
 use tera::{Context, Tera};
 
 /// The id a printed page's section carries: `p-policies:access-control` for
@@ -120,6 +126,40 @@ fn push_print_href(out: &mut String, href: &str, page: &str, own: &str, printed:
 /// How many documents of print.html are rendered at once (in parallel) before they are
 /// written, in order: what bounds the memory of print.html, whatever the size of the book.
 const PRINT_BATCH: usize = 64;
+
+/// Where each document's section lies in a print.html (by src path: byte offset and length),
+/// and a hash of the rest of the page (the frame: cover, contents, clauses, controls, SoA).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Layout {
+    frame: u64,
+    docs: HashMap<String, (u64, u64)>,
+}
+
+/// A previous print.html and which documents' sections must be made again: the others are
+/// copied from that file when its frame is the same as the new one's.
+pub struct Splice {
+    /// The previous print.html, as this build's output holds it.
+    pub file: std::path::PathBuf,
+    pub layout: Layout,
+    /// `changed[i]`: document `i`'s section may differ from the one in `file`.
+    pub changed: Vec<bool>,
+}
+
+/// How print.html is made in a build: from scratch, or spliced into the previous file; and the
+/// [`Layout`] of the file made.
+#[derive(Default)]
+pub struct PrintPlan {
+    pub splice: Option<Splice>,
+    pub made: std::sync::Mutex<Option<Layout>>,
+}
+
+/// The hash of a frame.
+fn frame_hash(frame: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    frame.hash(&mut h);
+    h.finish()
+}
 
 /// Where the documents of part `k` go in the rendered frame. It holds NUL characters, which no
 /// Markdown source can produce (CommonMark replaces them) and no template text contains.
@@ -266,7 +306,14 @@ impl Site<'_> {
         let written = |e: std::io::Error| {
             Diagnostic::error("io-error", Path::new("print.html"), format!("cannot write print.html: {e}"))
         };
-        out.put_stream("print.html", |w| {
+        let frame_hash = frame_hash(&frame);
+        // The previous file, when its frame is this one: sections are copied from it.
+        let splice = self.print.and_then(|p| p.splice.as_ref()).filter(|s| s.layout.frame == frame_hash);
+        let mut file = splice.and_then(|s| std::fs::File::open(&s.file).ok());
+        let splice = splice.filter(|_| file.is_some());
+        let mut layout = Layout { frame: frame_hash, docs: HashMap::with_capacity(hb.documents.len()) };
+        let changed = out.put_stream("print.html", |w| {
+            let mut w = Counting { w, at: 0 };
             let mut rest = frame.as_str();
             for (k, docs) in groups.iter().enumerate() {
                 let Some((before, after)) = rest.split_once(&part_marker(k)) else {
@@ -281,25 +328,54 @@ impl Site<'_> {
                 };
                 w.write_all(before.as_bytes()).map_err(written)?;
                 for batch in docs.chunks(PRINT_BATCH) {
-                    let html: Vec<String> = batch
+                    // The section of a document whose section is unchanged (and whose page is
+                    // not due) is copied from the previous file.
+                    let copied = |i: usize| {
+                        let s = splice?;
+                        (!s.changed[i] && !pages[i])
+                            .then(|| s.layout.docs.get(&hb.documents[i].path))
+                            .flatten()
+                            .copied()
+                    };
+                    let html: Vec<Option<String>> = batch
                         .par_iter()
                         .map(|&i| {
+                            if copied(i).is_some() {
+                                return Ok(None);
+                            }
                             let body = self.document_body(i)?;
                             if pages[i] {
                                 let (rel, bytes) = self.document_page_of(tera, i, &body)?;
                                 self.put_page(out, &rel, &bytes, on_page)?;
                             }
-                            self.print_document(tera, &doc_ctx, i, &body, &printed)
+                            self.print_document(tera, &doc_ctx, i, &body, &printed).map(Some)
                         })
                         .collect::<Result<_, Diagnostic>>()?;
-                    for h in html {
-                        w.write_all(h.as_bytes()).map_err(written)?;
+                    for (&i, h) in batch.iter().zip(html) {
+                        let start = w.at;
+                        match (h, copied(i), file.as_mut()) {
+                            (Some(h), _, _) => w.write_all(h.as_bytes()).map_err(written)?,
+                            (None, Some((at, len)), Some(file)) => {
+                                use std::io::{Read, Seek};
+                                file.seek(std::io::SeekFrom::Start(at)).map_err(written)?;
+                                let copied = std::io::copy(&mut file.take(len), &mut w).map_err(written)?;
+                                if copied != len {
+                                    return Err(written(std::io::ErrorKind::UnexpectedEof.into()));
+                                }
+                            }
+                            _ => unreachable!("a section is copied only from a previous file"),
+                        }
+                        layout.docs.insert(hb.documents[i].path.clone(), (start, w.at - start));
                     }
                 }
                 rest = after;
             }
             w.write_all(rest.as_bytes()).map_err(written)
-        })
+        })?;
+        if let Some(p) = self.print {
+            *p.made.lock().unwrap_or_else(|e| e.into_inner()) = Some(layout);
+        }
+        Ok(changed)
     }
 
     /// Document `i` (its `body`) as print.html shows it: `print-document.html` with `d` (a
@@ -328,6 +404,24 @@ impl Site<'_> {
         let mut ctx = ctx.clone();
         ctx.insert("d", &doc);
         render_template(tera, "print-document.html", &ctx)
+    }
+}
+
+/// A writer that counts the bytes written through it.
+struct Counting<'w> {
+    w: &'w mut dyn std::io::Write,
+    at: u64,
+}
+
+impl std::io::Write for Counting<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = self.w.write(data)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
     }
 }
 
