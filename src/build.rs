@@ -615,6 +615,7 @@ fn write_incremental(
         made: Default::default(),
     };
     write_pages_and_exports(&a, &theme, &out, (!full).then_some(&jobs[..]), exports, search.as_ref(), Some(&print))?;
+    timings.lap("pages");
     // The layout of print.html: the new one when it was made, else the kept file's.
     let print =
         print.made.into_inner().unwrap_or_else(|e| e.into_inner()).or_else(|| previous.and_then(|k| k.print.clone()));
@@ -643,7 +644,7 @@ fn write_incremental(
     if previous.is_some() {
         out.keep();
     }
-    timings.lap("pages");
+    timings.lap("search");
     let manifest = out.manifest();
     let sourced = sourced_now;
     let kept = Kept {
