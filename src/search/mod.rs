@@ -136,9 +136,13 @@ pub struct SearchIndex {
 struct Written {
     /// A hash of each file's bytes, by build-dir-relative path.
     hashes: BTreeMap<String, u64>,
-    /// Deflated chunks by a hash of their JSON.
-    packed: HashMap<u64, String>,
+    /// The hash of each chunk file by a hash of the JSON it holds.
+    chunks: HashMap<u64, u64>,
 }
+
+/// Receives each file of the index as it is made (from any thread): its build-dir-relative
+/// path, the hash of its bytes, and the bytes (`None`: as last written, not made again).
+type Sink<'a> = &'a (dyn Fn(String, u64, Option<&[u8]>) + Sync);
 
 thread_local! {
     /// Term numbers this thread has looked up, and the index they belong to: indexing a page
@@ -150,8 +154,8 @@ thread_local! {
 static INDEXES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A hash for telling whether bytes changed (fixed seeds: the same in every run).
-fn hash(bytes: &[u8]) -> u64 {
-    ahash::RandomState::with_seeds(0x6973, 0x6d73, 0x626f, 0x6f6b).hash_one(bytes)
+fn hash(value: impl std::hash::Hash) -> u64 {
+    ahash::RandomState::with_seeds(0x6973, 0x6d73, 0x626f, 0x6f6b).hash_one(value)
 }
 
 impl SearchIndex {
@@ -215,22 +219,37 @@ impl SearchIndex {
 
     /// Writes the index into `out`: every file when `everything` (a full build, whose output
     /// keeps only what is written), else only the files whose bytes changed since the last
-    /// write, removing those that are gone. Returns the number of files written.
+    /// write, removing those that are gone. Files are written as they are made, none kept.
+    /// Returns the number of files written.
     pub fn write(&self, out: &Output, everything: bool) -> Result<usize, Diagnostic> {
-        let files = self.files();
         let mut last = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let hashes: BTreeMap<String, u64> = files.par_iter().map(|(rel, bytes)| (rel.clone(), hash(bytes))).collect();
-        let due: Vec<&(String, Vec<u8>)> =
-            files.iter().filter(|(rel, _)| everything || last.hashes.get(rel) != hashes.get(rel)).collect();
-        due.par_iter().try_for_each(|(rel, bytes)| out.put(rel, bytes).map(drop))?;
-        let count = due.len();
+        let previous = std::mem::take(&mut last.hashes);
+        let hashes = Mutex::new(BTreeMap::new());
+        let written = std::sync::atomic::AtomicUsize::new(0);
+        let failed = Mutex::new(None);
+        let sink = |rel: String, h: u64, bytes: Option<&[u8]>| {
+            if let Some(bytes) = bytes.filter(|_| everything || previous.get(&rel) != Some(&h)) {
+                match out.put(&rel, bytes) {
+                    Ok(_) => drop(written.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+                    Err(e) => drop(failed.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e)),
+                }
+            }
+            hashes.lock().unwrap_or_else(|e| e.into_inner()).insert(rel, h);
+        };
+        let known = (!everything).then_some(&last.chunks);
+        let chunks = self.make_files(&sink, known);
+        if let Some(e) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(e);
+        }
+        let hashes = hashes.into_inner().unwrap_or_else(|e| e.into_inner());
         if !everything {
-            for gone in last.hashes.keys().filter(|rel| !hashes.contains_key(*rel)) {
+            for gone in previous.keys().filter(|rel| !hashes.contains_key(*rel)) {
                 out.remove(gone)?;
             }
         }
         last.hashes = hashes;
-        Ok(count)
+        last.chunks = chunks;
+        Ok(written.into_inner())
     }
 
     /// The build-dir-relative paths of the files the last [`write`](Self::write) made.
@@ -238,8 +257,22 @@ impl SearchIndex {
         self.files.lock().unwrap_or_else(|e| e.into_inner()).hashes.keys().cloned().collect()
     }
 
-    /// The files of `search/` (build-dir-relative paths), in a deterministic order.
+    /// The files of `search/` (build-dir-relative paths, sorted) and their bytes.
     pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let files = Mutex::new(BTreeMap::new());
+        self.make_files(
+            &|rel, _, bytes| {
+                files.lock().unwrap_or_else(|e| e.into_inner()).insert(rel, bytes.unwrap_or_default().to_vec());
+            },
+            None,
+        );
+        files.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().collect()
+    }
+
+    /// Makes every file of `search/` and hands it to `sink`. A chunk whose JSON hash is in
+    /// `known` (with its file's hash) is not made again. Returns the chunks made or known.
+    fn make_files(&self, sink: Sink, known: Option<&HashMap<u64, u64>>) -> HashMap<u64, u64> {
+        let put = |(rel, bytes): (String, Vec<u8>)| sink(rel, hash(&bytes), Some(&bytes));
         let state = self.state();
         let pages: Vec<(&String, &Page)> = state.pages.iter().collect();
         // Posting lists, page by page.
@@ -262,13 +295,12 @@ impl SearchIndex {
         let mut named: Vec<(&str, &[u8])> =
             names.iter().zip(&lists).filter(|(_, l)| !l.is_empty()).map(|(n, l)| (&**n, l.as_slice())).collect();
         named.sort_unstable_by_key(|&(n, _)| n);
-        let mut files = Vec::new();
         // Term shards.
         let sizes: Vec<(&str, usize)> = named.iter().map(|(n, l)| (*n, n.len() + l.len() + 6)).collect();
         let shards = shard::split(&sizes, SHARD_LIMIT);
         let shard_keys: BTreeMap<String, usize> =
             shards.iter().enumerate().map(|(n, (key, _))| (key.clone(), n)).collect();
-        files.par_extend(shards.into_par_iter().enumerate().map(|(n, (_, range))| {
+        shards.into_par_iter().enumerate().for_each(|(n, (_, range))| {
             let mut json = String::from("{");
             for (i, (term, list)) in named[range].iter().enumerate() {
                 if i > 0 {
@@ -280,8 +312,8 @@ impl SearchIndex {
                 json.push('"');
             }
             json.push('}');
-            script(&format!("t/{n}.js"), "shard", n, &json)
-        }));
+            put(script(&format!("t/{n}.js"), "shard", n, &json));
+        });
         // Words by length, for typo tolerance.
         let mut vocab: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
         for (t, _) in &named {
@@ -292,15 +324,14 @@ impl SearchIndex {
         }
         let mut vocab_keys = BTreeMap::new();
         for (n, (len, words)) in vocab.iter().enumerate() {
-            files.push(script(&format!("v/{n}.js"), "vocab", n, &json(words)));
+            put(script(&format!("v/{n}.js"), "vocab", n, &json(words)));
             vocab_keys.insert(len.to_string(), n);
         }
         // Section chunks, deflated; a chunk whose JSON is unchanged is not deflated again.
-        let mut last = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let packed = &last.packed;
-        let chunks: Vec<(u64, String)> = pages
+        let chunks: HashMap<u64, u64> = pages
             .par_chunks(PAGES_PER_CHUNK)
-            .map(|group| {
+            .enumerate()
+            .map(|(n, group)| {
                 let mut json = String::from("[");
                 for (i, (_, page)) in group.iter().enumerate() {
                     if i > 0 {
@@ -309,15 +340,19 @@ impl SearchIndex {
                     json.push_str(&page.shown);
                 }
                 json.push(']');
-                let h = hash(json.as_bytes());
-                (h, packed.get(&h).cloned().unwrap_or_else(|| shard::pack(json.as_bytes())))
+                // The chunk's number is part of its file.
+                let h = hash((n, json.as_bytes()));
+                if let Some(&file) = known.and_then(|k| k.get(&h)) {
+                    sink(urls::search_file(&format!("c/{n}.js")), file, None);
+                    return (h, file);
+                }
+                let packed = shard::pack(json.as_bytes());
+                let (rel, bytes) = script(&format!("c/{n}.js"), "chunk", n, &self::json(&packed));
+                let file = hash(&bytes);
+                sink(rel, file, Some(&bytes));
+                (h, file)
             })
             .collect();
-        for (n, (_, packed)) in chunks.iter().enumerate() {
-            files.push(script(&format!("c/{n}.js"), "chunk", n, &json(packed)));
-        }
-        last.packed = chunks.into_iter().collect();
-        drop(last);
         // The manifest: filters need each page's type and theme before any chunk is loaded.
         let mut kinds: Vec<&str> = pages.iter().map(|(_, p)| p.meta.kind).collect();
         kinds.sort();
@@ -354,8 +389,8 @@ impl SearchIndex {
             themes,
             codes: std::str::from_utf8(&codes).unwrap_or_default(),
         };
-        files.push(script("index.js", "index", 0, &json(&manifest)));
-        files
+        put(script("index.js", "index", 0, &json(&manifest)));
+        chunks
     }
 }
 
