@@ -31,7 +31,16 @@ pub fn anchor_of(url: &str) -> String {
 
 /// An id inside a printed page: the page's anchor, `--`, the original id.
 pub fn inner_anchor(url: &str, id: &str) -> String {
-    format!("{}--{id}", anchor_of(url))
+    let mut out = String::new();
+    push_inner(&mut out, &anchor_of(url), id);
+    out
+}
+
+/// Appends the id `id` inside the printed page whose anchor is `anchor` (see [`inner_anchor`]).
+fn push_inner(out: &mut String, anchor: &str, id: &str) {
+    out.push_str(anchor);
+    out.push_str("--");
+    out.push_str(id);
 }
 
 /// Rewrites the HTML of the page `page` (build-dir-relative) for print.html: ids prefixed,
@@ -61,11 +70,7 @@ pub fn rewrite(html: &str, page: &str, printed: &HashSet<&str>) -> String {
         out.push_str(&html[at..start]);
         let value = &html[start..start + len];
         match which {
-            0 => {
-                out.push_str(&own);
-                out.push_str("--");
-                out.push_str(value);
-            }
+            0 => push_inner(&mut out, &own, value),
             1 => push_print_href(&mut out, value, page, &own, printed),
             _ => push_print_href(&mut out, value, page, &own, &unprinted),
         }
@@ -99,15 +104,11 @@ fn push_print_href(out: &mut String, href: &str, page: &str, own: &str, printed:
         }
     };
     if printed.contains(target) {
+        let anchor = if target == page { std::borrow::Cow::Borrowed(own) } else { anchor_of(target).into() };
         out.push('#');
-        if target == page {
-            out.push_str(own);
-        } else {
-            out.push_str(&anchor_of(target));
-        }
-        if let Some(f) = fragment.filter(|f| !f.is_empty()) {
-            out.push_str("--");
-            out.push_str(f);
+        match fragment.filter(|f| !f.is_empty()) {
+            Some(f) => push_inner(out, &anchor, f),
+            None => out.push_str(&anchor),
         }
         return;
     }
@@ -161,8 +162,9 @@ fn frame_hash(frame: &str) -> u64 {
     h.finish()
 }
 
-/// Where the documents of part `k` go in the rendered frame. It holds NUL characters, which no
-/// Markdown source can produce (CommonMark replaces them) and no template text contains.
+/// Where the documents of part `k` go in the rendered frame: between NUL characters, which
+/// rendered Markdown never holds (CommonMark replaces them), so that only a front-matter or
+/// theme text made of exactly this could be taken for it.
 fn part_marker(k: usize) -> String {
     format!("\u{0}ismsbook-print-part-{k}\u{0}")
 }
