@@ -55,6 +55,8 @@ search_figures() { # site word
 indexing_cost() { # handbook-dir pairs
   local book=$1 pairs=$2 with=() without=() t0 t1
   for _ in $(seq "$pairs"); do
+    # Clean builds both: a rebuild from the cache renders nothing and would hide the cost.
+    rm -rf "$work/with" "$work/.with.old" "$work/.with.staging" "$work/without" "$work/.without.old" "$work/.without.staging"
     t0=$(date +%s.%N); "$bin" build "$book" -d "$work/with" >/dev/null 2>&1; t1=$(date +%s.%N)
     with+=("$(echo "$t1 - $t0" | bc)")
     t0=$(date +%s.%N); ISMSBOOK_NO_SEARCH=1 "$bin" build "$book" -d "$work/without" >/dev/null 2>&1; t1=$(date +%s.%N)
@@ -107,6 +109,9 @@ for n in "${sizes[@]}"; do
   fi
   echo "output: $(du -sm "$dir/ismsbook/book" | cut -f1) MB ismsbook"
   "$bin" build "$dir/ismsbook" --timings 2>&1 | grep '^timings:' | sed 's/^/ismsbook rebuild /'
+  rm -rf "$work/timed" "$work/.timed.old" "$work/.timed.staging"
+  "$bin" build "$dir/ismsbook" -d "$work/timed" --timings 2>&1 | grep '^timings:' | sed 's/^/ismsbook clean /'
+  rm -rf "$work/timed" "$work/.timed.old" "$work/.timed.staging"
   search_figures "$dir/ismsbook/book" access
   indexing_cost "$dir/ismsbook" "$pairs"
 done
