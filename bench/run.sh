@@ -55,10 +55,14 @@ search_figures() { # site word
 indexing_cost() { # handbook-dir pairs
   local book=$1 pairs=$2 with=() without=() t0 t1
   for _ in $(seq "$pairs"); do
-    # Clean builds both: a rebuild from the cache renders nothing and would hide the cost.
-    rm -rf "$work/with" "$work/.with.old" "$work/.with.staging" "$work/without" "$work/.without.old" "$work/.without.staging"
+    # Clean builds both (a rebuild from the cache renders nothing and would hide the cost),
+    # each after its old output is deleted and the deletion has settled: creating files right
+    # after deleting thousands is slower on this disk, and would be charged to one side only.
+    fresh() { rm -rf "$work/$1" "$work/.$1.old" "$work/.$1.staging"; sync; sleep 1; }
+    fresh with
     t0=$(date +%s.%N); "$bin" build "$book" -d "$work/with" >/dev/null 2>&1; t1=$(date +%s.%N)
     with+=("$(echo "$t1 - $t0" | bc)")
+    fresh without
     t0=$(date +%s.%N); ISMSBOOK_NO_SEARCH=1 "$bin" build "$book" -d "$work/without" >/dev/null 2>&1; t1=$(date +%s.%N)
     without+=("$(echo "$t1 - $t0" | bc)")
   done
