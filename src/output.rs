@@ -426,25 +426,15 @@ impl Output {
                 return Ok(true);
             }
         }
-        let replace = match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() => {
+        let replace = match self.existing_file(&path)? {
+            Some(m) => {
                 if m.len() == bytes.len() as u64 && same_bytes(&path, bytes) {
-                    self.stamps.lock().unwrap_or_else(|p| p.into_inner()).insert(rel.to_string(), Stamp::of(&m));
+                    self.record(rel, Stamp::of(&m), false);
                     return Ok(false);
                 }
                 self.mode == Mode::InPlace || shared(&m)
             }
-            Ok(m) => {
-                // A folder or a link where a file now goes: ours to clear (it is inside the
-                // staging folder).
-                let gone = if m.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
-                gone.map_err(|e| io_error(&path, e))?;
-                false
-            }
-            Err(_) => {
-                self.folder(&path)?;
-                false
-            }
+            None => false,
         };
         let stamp = if replace {
             // Shared with the live build dir through a hard link: a new file, never a write
@@ -456,6 +446,24 @@ impl Output {
         };
         self.record(rel, stamp.map_err(|e| io_error(&path, e))?, true);
         Ok(true)
+    }
+
+    /// The regular file at `path` (its metadata), if there is one; otherwise `path` is made
+    /// ready for a new file: a folder or a link where the file now goes is cleared (it is inside
+    /// the folder being written, ours), or the missing file's folder is created.
+    fn existing_file(&self, path: &Path) -> Result<Option<std::fs::Metadata>, Diagnostic> {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.is_file() => Ok(Some(m)),
+            Ok(m) => {
+                let gone = if m.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
+                gone.map_err(|e| io_error(path, e))?;
+                Ok(None)
+            }
+            Err(_) => {
+                self.folder(path)?;
+                Ok(None)
+            }
+        }
     }
 
     /// Records the stamp of a file put and, if `changed`, its path.
@@ -490,17 +498,9 @@ impl Output {
             return Ok(true);
         }
         let path = self.dir.join(rel);
-        let old = match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() => Some(std::fs::File::open(&path).map_err(|e| io_error(&path, e))?),
-            Ok(m) => {
-                let gone = if m.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
-                gone.map_err(|e| io_error(&path, e))?;
-                None
-            }
-            Err(_) => {
-                self.folder(&path)?;
-                None
-            }
+        let old = match self.existing_file(&path)? {
+            Some(_) => Some(std::fs::File::open(&path).map_err(|e| io_error(&path, e))?),
+            None => None,
         };
         let tmp = temporary(&path);
         let mut writer = Diverging::new(old, tmp.clone());
