@@ -29,6 +29,8 @@ pub const DEFAULT: &[(&str, &[u8])] = embed!(
     "404.html",
     "print.html",
     "print-document.html",
+    "head.html",
+    "styles.html",
     "assets/style.css",
     "assets/ismsbook.js",
     "search/search.js",

@@ -400,3 +400,40 @@ fn print_html_is_a_frame_and_print_document_html_each_document_both_overridable(
     assert!(err.contains("{{ p.documents | safe }}"), "{err}");
     assert_eq!(read(&tmp.join("h/book/print.html")), html);
 }
+
+#[test]
+fn head_partial_reaches_every_page_and_print_and_a_theme_may_add_its_own_partials() {
+    let tmp = temp_dir("theme-partials");
+    assert!(ismsbook(&tmp, &["init", "h"]).status.success());
+    let toml = read(&tmp.join("h/book.toml"));
+    std::fs::write(tmp.join("h/book.toml"), format!("{toml}\n[output.html]\ntheme = \"../t\"\n")).expect("toml");
+    std::fs::create_dir_all(tmp.join("t")).expect("theme dir");
+    // One override of head.html reaches the pages (through base.html) and the print edition.
+    std::fs::write(tmp.join("t/head.html"), "<meta charset=\"utf-8\">\n<meta name=\"x-brand\" content=\"acme\">\n")
+        .expect("head");
+    // A partial of the theme's own, whose name sorts after base.html, included by its base.html.
+    let base =
+        String::from_utf8(ismsbook::theme::DEFAULT.iter().find(|(n, _)| *n == "base.html").expect("base").1.to_vec())
+            .expect("utf8");
+    std::fs::write(tmp.join("t/base.html"), base.replace("<body ", "{% include \"zz-banner.html\" %}<body "))
+        .expect("base");
+    std::fs::write(tmp.join("t/zz-banner.html"), "<meta name=\"x-banner\" content=\"{{ book_title }}\">\n")
+        .expect("banner");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    for page in ["index.html", "policies/information-security-policy.html", "controls/index.html", "print.html"] {
+        let html = read(&tmp.join("h/book").join(page));
+        assert!(html.contains("<meta name=\"x-brand\" content=\"acme\">"), "{page} lacks the theme's head.html");
+        assert!(!html.contains("localStorage.getItem(\"ismsbook-theme\")"), "{page} still has the built-in head.html");
+    }
+    assert!(read(&tmp.join("h/book/index.html")).contains("<meta name=\"x-banner\" content=\""));
+    // An include of a partial that exists nowhere is a template error at the including file.
+    std::fs::remove_file(tmp.join("t/zz-banner.html")).expect("rm");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(!run.status.success());
+    let err = stderr(&run);
+    assert!(
+        err.contains("base.html") && err.contains("error[template-error]") && err.contains("zz-banner.html"),
+        "{err}"
+    );
+}

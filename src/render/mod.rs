@@ -346,10 +346,31 @@ impl Site<'_> {
 
     fn tera(&self, theme: &Theme) -> Result<Tera, Diagnostic> {
         let mut tera = Tera::new();
+        let mut pending = Vec::new();
         for t in theme.templates.iter().filter(|t| t.name.ends_with(".html")) {
             let text = std::str::from_utf8(&t.bytes)
                 .map_err(|_| Diagnostic::error("not-utf8", &t.origin, "the template is not valid UTF-8"))?;
-            tera.add_raw_template(&t.name, text).map_err(|e| template_error(&t.origin, &e))?;
+            pending.push((t, text));
+        }
+        // Tera checks on each addition that what a template extends or includes is already
+        // there, so templates are added in rounds until none is left: a partial or parent that
+        // comes later by name (a theme's own partial, say) is then found. What still fails when
+        // a round adds nothing is a real error, reported at its file.
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut first_error = None;
+            pending.retain(|(t, text)| match tera.add_raw_template(&t.name, text) {
+                Ok(()) => false,
+                Err(e) => {
+                    first_error.get_or_insert_with(|| template_error(&t.origin, &e));
+                    true
+                }
+            });
+            if pending.len() == before {
+                if let Some(e) = first_error {
+                    return Err(e);
+                }
+            }
         }
         let cfg = &self.hb.config;
         let g = tera.global_context();
