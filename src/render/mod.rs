@@ -366,10 +366,10 @@ impl Site<'_> {
                     true
                 }
             });
-            if pending.len() == before {
-                if let Some(e) = first_error {
-                    return Err(e);
-                }
+            if pending.len() == before
+                && let Some(e) = first_error
+            {
+                return Err(e);
             }
         }
         let cfg = &self.hb.config;
