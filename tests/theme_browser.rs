@@ -201,6 +201,7 @@ fn axe_core_finds_no_serious_problem_and_screenshots_are_written() {
         ("register", "register.html"),
         ("risks", "risks/index.html"),
         ("print", "print.html"),
+        ("search", "index.html?q=passwrd"),
     ];
     let mut problems = Vec::new();
     for (size, (w, h)) in [("desktop", DESKTOP), ("phone", PHONE)] {
@@ -209,6 +210,13 @@ fn axe_core_finds_no_serious_problem_and_screenshots_are_written() {
             for (name, rel) in pages {
                 open(&b, &url(rel));
                 b.js(&format!("localStorage.setItem('ismsbook-theme', '{theme}'); document.documentElement.setAttribute('data-theme', '{theme}'); return 1"));
+                if rel.contains("?q=") {
+                    // The results panel over the page, as a reader sees it after typing.
+                    assert!(
+                        b.wait_for("document.querySelector('#search-results .search-hit mark') !== null", 10000),
+                        "no results for {rel}"
+                    );
+                }
                 b.screenshot(&shots.join(format!("{name}-{theme}-{size}.png")));
                 // axe on every page in both themes at desktop width and in light on a phone;
                 // print.html (the whole handbook: ~35 s of axe) once, on a phone.

@@ -494,16 +494,4 @@
 
   var initial = new URLSearchParams(window.location.search).get("q");
   if (initial) { input.value = initial; run(initial); }
-
-  // Minimal presentation; themes restyle through these classes.
-  var css = document.createElement("style");
-  css.textContent = "#search-results{position:relative;z-index:20;max-width:46rem;margin:.5rem auto;background:#fff;" +
-    "border:1px solid #ccd;border-radius:6px;padding:.5rem 1rem;box-shadow:0 4px 16px rgba(0,0,0,.12)}" +
-    "#search-results[hidden]{display:none}.search-hits{list-style:none;padding:0;margin:0}" +
-    ".search-hit a{display:block;padding:.4rem .5rem;border-radius:4px;color:inherit;text-decoration:none}" +
-    ".search-hit.active a,.search-hit a:hover{background:#eef2ff}.search-title{font-weight:600}" +
-    ".search-badge{font-size:.75em;text-transform:uppercase;padding:0 .3em;border:1px solid #99a;border-radius:3px}" +
-    ".search-crumb{display:block;font-size:.8em;color:#667}.search-snippet{display:block;font-size:.9em}" +
-    ".search-cls{font-size:.75em;margin-left:.4em}.search-filters select{margin-right:.5rem}.search-count{font-size:.85em;color:#667}";
-  document.head.appendChild(css);
 })();
