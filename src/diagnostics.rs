@@ -159,28 +159,33 @@ impl Pos {
 }
 
 /// Positions of many offsets in one text, in time linear in the text's size overall: line
-/// starts are found once, and a column is counted on from the previous answer when the offsets
-/// come in increasing order (as a parser reports them), not from the start of the line.
+/// starts are found once, on the first question (most texts are never asked: a document
+/// without problems needs no position), and a column is counted on from the previous answer
+/// when the offsets come in increasing order (as a parser reports them), not from the start of
+/// the line.
 pub struct LineIndex<'t> {
     text: &'t str,
-    /// Byte offset of the start of each line.
-    starts: Vec<usize>,
+    /// Byte offset of the start of each line, found when first needed.
+    starts: std::cell::OnceCell<Vec<usize>>,
     /// The last answer: (offset, position).
     last: std::cell::Cell<(usize, Pos)>,
 }
 
 impl<'t> LineIndex<'t> {
     pub fn new(text: &'t str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts, last: std::cell::Cell::new((0, Pos::new(1, 1))) }
+        LineIndex { text, starts: std::cell::OnceCell::new(), last: std::cell::Cell::new((0, Pos::new(1, 1))) }
     }
 
     /// The position of byte `offset`; columns count characters, not bytes.
     pub fn pos(&self, offset: usize) -> Pos {
+        let starts = self.starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1));
+            starts
+        });
         let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
-        let line = self.starts.partition_point(|&s| s <= offset);
-        let line_start = self.starts[line - 1];
+        let line = starts.partition_point(|&s| s <= offset);
+        let line_start = starts[line - 1];
         let (prev, prev_pos) = self.last.get();
         let column = if prev_pos.line == line && prev <= offset {
             prev_pos.column + self.text[prev..offset].chars().count()

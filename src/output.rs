@@ -48,7 +48,10 @@
 //! Every page is rendered and handed to a sink that writes nothing, so `check` runs the theme
 //! and template stages exactly as `build` does.
 //!
-//! [`Output::put`] takes `&self` and may be called from many threads at once.
+//! [`Output::put`] takes `&self` and may be called from many threads at once. Inside
+//! [`Output::writing`] it only queues the file: a few writer threads of the output's own (one
+//! per folder, so that no two threads wait on one folder's lock) create the files while the
+//! callers go on rendering.
 //! [`Output::put_stream`] is the same for a file too large to hold in memory (print.html): it
 //! is written as it is produced, compared with the file on disk on the way, so that unchanged
 //! bytes are still not rewritten.
@@ -225,8 +228,20 @@ pub struct Output {
     files: AtomicUsize,
     /// Folders known to exist, so `create_dir_all` runs once per folder.
     folders: Mutex<BTreeSet<PathBuf>>,
+    /// While [`Output::writing`] runs: the queue of each writer thread.
+    writers: Mutex<Vec<std::sync::mpsc::SyncSender<(String, Vec<u8>)>>>,
+    /// The first write of a writer thread that failed.
+    failed: Mutex<Option<Diagnostic>>,
     done: bool,
 }
+
+/// How many threads write the files of [`Output::writing`]. Each folder is written by one of
+/// them only: two threads creating files in one folder take turns on its lock, and the one
+/// waiting spins on a core that rendering could use.
+const WRITERS: usize = 2;
+/// How many files may wait in each writer's queue (about 1 MB of pages): a renderer that
+/// gets that far ahead waits.
+const QUEUED: usize = 64;
 
 impl Output {
     /// Opens a build of `build_dir` (call [`check_build_dir`] first). With the `previous`
@@ -301,6 +316,8 @@ impl Output {
             removed: Mutex::default(),
             files: AtomicUsize::new(0),
             folders: Mutex::default(),
+            writers: Mutex::default(),
+            failed: Mutex::default(),
             done: false,
         }
     }
@@ -408,12 +425,68 @@ impl Output {
     }
 
     /// Writes `bytes` as the build-dir-relative file `rel` unless it already holds exactly
-    /// these bytes. Returns whether the file changed.
+    /// these bytes. Returns whether the file changed; while [`Output::writing`] runs, the file
+    /// is queued and `true` returned (whether it changed is in [`Output::changed`] once that
+    /// returns).
     pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<bool, Diagnostic> {
         self.claim(rel)?;
         if self.mode == Mode::Discard {
             return Ok(true);
         }
+        let queue = {
+            let writers = self.writers.lock().unwrap_or_else(|p| p.into_inner());
+            (!writers.is_empty()).then(|| writers[writer_of(rel, writers.len())].clone())
+        };
+        match queue {
+            Some(queue) => {
+                // A writer is gone only when it panicked, which `writing` reports.
+                let _ = queue.send((rel.to_string(), bytes.to_vec()));
+                Ok(true)
+            }
+            None => self.write(rel, bytes),
+        }
+    }
+
+    /// Runs `f` with [`WRITERS`] threads that write every file [`Output::put`] meanwhile, so
+    /// that the threads rendering pages never wait on the file system (creating a file costs
+    /// 50-400 µs on a slow disk, under its folder's lock). Returns what `f` returned once every
+    /// queued file is written, or the first write that failed.
+    pub fn writing<R>(&self, f: impl FnOnce() -> R) -> Result<R, Diagnostic> {
+        if self.mode == Mode::Discard {
+            return Ok(f());
+        }
+        /// Closes the queues when `f` is done, or panics: the writers then finish and stop.
+        struct Close<'o>(&'o Output);
+        impl Drop for Close<'_> {
+            fn drop(&mut self) {
+                self.0.writers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            }
+        }
+        let result = std::thread::scope(|scope| {
+            let mut queues = Vec::with_capacity(WRITERS);
+            for _ in 0..WRITERS {
+                let (queue, files) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(QUEUED);
+                queues.push(queue);
+                scope.spawn(move || {
+                    for (rel, bytes) in files {
+                        if let Err(d) = self.write(&rel, &bytes) {
+                            self.failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(d);
+                        }
+                    }
+                });
+            }
+            *self.writers.lock().unwrap_or_else(|p| p.into_inner()) = queues;
+            let _close = Close(self);
+            f()
+        });
+        match self.failed.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(d) => Err(d),
+            None => Ok(result),
+        }
+    }
+
+    /// Writes `bytes` as `rel` now (see [`Output::put`]).
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<bool, Diagnostic> {
         let path = self.dir.join(rel);
         // A file the staging folder did not hold when the build started is new (nothing else
         // writes there): created without looking first, which halves the metadata calls of a
@@ -615,6 +688,15 @@ impl Drop for Output {
             let _ = std::fs::rename(&self.dir, &self.spare);
         }
     }
+}
+
+/// Which of `writers` threads writes `rel`: the same one for every file of a folder.
+fn writer_of(rel: &str, writers: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let folder = rel.rsplit_once('/').map_or("", |(folder, _)| folder);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    folder.hash(&mut h);
+    (h.finish() % writers as u64) as usize
 }
 
 /// Writes `bytes` to `path` (only if it does not exist yet, with `new`) and returns the file's
@@ -917,6 +999,29 @@ mod tests {
         let w = out.finish().unwrap();
         assert_eq!(w.files, 7);
         assert!(!dir.join("a/.print.html.ismsbook-tmp").exists(), "temporary file left behind");
+        let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+    }
+
+    #[test]
+    fn files_put_while_writing_are_all_written_when_it_returns_and_a_failure_is_reported() {
+        let dir = scratch("writing").join("book");
+        let out = Output::in_place(&dir).unwrap();
+        let rel = |i: usize| format!("f{}/p{i}.html", i % 7);
+        out.writing(|| {
+            for i in 0..500 {
+                assert!(out.put(&rel(i), i.to_string().as_bytes()).unwrap());
+            }
+        })
+        .unwrap();
+        for i in 0..500 {
+            assert_eq!(std::fs::read_to_string(dir.join(rel(i))).unwrap(), i.to_string());
+        }
+        assert_eq!(out.changed().len(), 500);
+        assert_eq!(out.manifest().len(), 500);
+        // A file where a folder must go: the write fails on a writer thread, and says so.
+        out.put("x", b"a file").unwrap();
+        let failed = out.writing(|| out.put("x/y.html", b"nowhere").unwrap());
+        assert_eq!(failed.map_err(|d| d.code), Err("io-error"));
         let _ = std::fs::remove_dir_all(dir.parent().unwrap());
     }
 
