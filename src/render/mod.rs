@@ -170,12 +170,26 @@ fn step(title: &str, url: &str) -> Link {
     Link { id: String::new(), title: title.to_string(), url: Some(url.to_string()) }
 }
 
-/// Markdown tables scroll inside their own box on narrow screens.
+/// Markdown tables scroll inside their own box on narrow screens: every `<table>` gets a
+/// `<div class="table-wrap">` around it (one pass over the HTML).
 fn wrap_tables(html: &str) -> String {
-    if !html.contains("<table>") {
-        return html.to_string();
+    let bytes = html.as_bytes();
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut at = 0;
+    for i in memchr::memmem::find_iter(bytes, b"table>") {
+        if i >= 1 && bytes[i - 1] == b'<' {
+            out.push_str(&html[at..i - 1]);
+            out.push_str("<div class=\"table-wrap\"><table>");
+        } else if i >= 2 && bytes[i - 2] == b'<' && bytes[i - 1] == b'/' {
+            out.push_str(&html[at..i - 2]);
+            out.push_str("</table></div>");
+        } else {
+            continue;
+        }
+        at = i + "table>".len();
     }
-    html.replace("<table>", "<div class=\"table-wrap\"><table>").replace("</table>", "</table></div>")
+    out.push_str(&html[at..]);
+    out
 }
 
 /// A document's Markdown as its page and print.html show it (see [`Site::document_body`]).
@@ -434,5 +448,26 @@ impl Site<'_> {
 
     fn doc_link(d: &Document) -> Link {
         Link { id: d.id.clone(), title: d.title.clone(), url: Some(d.url.clone()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_is_wrapped_once_and_nothing_else_changes() {
+        let wrapped =
+            |s: &str| s.replace("<table>", "<div class=\"table-wrap\"><table>").replace("</table>", "</table></div>");
+        for html in [
+            "",
+            "<p>no table</p>",
+            "<table><tr><td>1</td></tr></table>",
+            "<p>a</p>\n<table>x</table><table>y</table>\n<p>é table> </table </p>",
+            "table></table><table>",
+            "<div class=\"t\"><table class=\"data\">raw</table></div>",
+        ] {
+            assert_eq!(wrap_tables(html), wrapped(html), "{html:?}");
+        }
     }
 }

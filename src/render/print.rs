@@ -125,8 +125,9 @@ fn push_print_href(out: &mut String, href: &str, page: &str, own: &str, printed:
 }
 
 /// How many documents of print.html are rendered at once (in parallel) before they are
-/// written, in order: what bounds the memory of print.html, whatever the size of the book.
-const PRINT_BATCH: usize = 64;
+/// written, in order, while the next batch is rendered: what bounds the memory of print.html
+/// (two batches, about 6 MB), whatever the size of the book.
+const PRINT_BATCH: usize = 256;
 
 /// Where each document's section lies in a print.html (by src path: byte offset and length),
 /// and a hash of the rest of the page (the frame: cover, contents, clauses, controls, SoA).
@@ -314,6 +315,28 @@ impl Site<'_> {
         let mut file = splice.and_then(|s| std::fs::File::open(&s.file).ok());
         let splice = splice.filter(|_| file.is_some());
         let mut layout = Layout { frame: frame_hash, docs: HashMap::with_capacity(hb.documents.len()) };
+        // The section of a document whose section is unchanged (and whose page is not
+        // due) is copied from the previous file.
+        let copied = |i: usize| {
+            let s = splice?;
+            (!s.changed[i] && !pages[i]).then(|| s.layout.docs.get(&hb.documents[i].path)).flatten().copied()
+        };
+        let render = |batch: &[usize]| -> Result<Vec<Option<String>>, Diagnostic> {
+            batch
+                .par_iter()
+                .map(|&i| {
+                    if copied(i).is_some() {
+                        return Ok(None);
+                    }
+                    let body = self.document_body(i)?;
+                    if pages[i] {
+                        let (rel, bytes) = self.document_page_of(tera, i, &body)?;
+                        self.put_page(out, &rel, &bytes, on_page)?;
+                    }
+                    self.print_document(tera, &doc_ctx, i, &body, &printed).map(Some)
+                })
+                .collect()
+        };
         let changed = out.put_stream("print.html", |w| {
             let mut w = Counting { w, at: 0 };
             let mut rest = frame.as_str();
@@ -329,46 +352,38 @@ impl Site<'_> {
                     ));
                 };
                 w.write_all(before.as_bytes()).map_err(written)?;
-                for batch in docs.chunks(PRINT_BATCH) {
-                    // The section of a document whose section is unchanged (and whose page is
-                    // not due) is copied from the previous file.
-                    let copied = |i: usize| {
-                        let s = splice?;
-                        (!s.changed[i] && !pages[i])
-                            .then(|| s.layout.docs.get(&hb.documents[i].path))
-                            .flatten()
-                            .copied()
+                let batches: Vec<&[usize]> = docs.chunks(PRINT_BATCH).collect();
+                let mut ready = batches.first().map(|b| render(b));
+                for (n, batch) in batches.iter().enumerate() {
+                    let html = match ready.take() {
+                        Some(html) => html?,
+                        None => render(batch)?,
                     };
-                    let html: Vec<Option<String>> = batch
-                        .par_iter()
-                        .map(|&i| {
-                            if copied(i).is_some() {
-                                return Ok(None);
-                            }
-                            let body = self.document_body(i)?;
-                            if pages[i] {
-                                let (rel, bytes) = self.document_page_of(tera, i, &body)?;
-                                self.put_page(out, &rel, &bytes, on_page)?;
-                            }
-                            self.print_document(tera, &doc_ctx, i, &body, &printed).map(Some)
-                        })
-                        .collect::<Result<_, Diagnostic>>()?;
-                    for (&i, h) in batch.iter().zip(html) {
-                        let start = w.at;
-                        match (h, copied(i), file.as_mut()) {
-                            (Some(h), _, _) => w.write_all(h.as_bytes()).map_err(written)?,
-                            (None, Some((at, len)), Some(file)) => {
-                                use std::io::{Read, Seek};
-                                file.seek(std::io::SeekFrom::Start(at)).map_err(written)?;
-                                let copied = std::io::copy(&mut file.take(len), &mut w).map_err(written)?;
-                                if copied != len {
-                                    return Err(written(std::io::ErrorKind::UnexpectedEof.into()));
-                                }
-                            }
-                            _ => unreachable!("a section is copied only from a previous file"),
+                    // The next batch is rendered while this one is written.
+                    let mut upcoming = None;
+                    rayon::in_place_scope(|scope| {
+                        if let Some(next) = batches.get(n + 1) {
+                            scope.spawn(|_| upcoming = Some(render(next)));
                         }
-                        layout.docs.insert(hb.documents[i].path.clone(), (start, w.at - start));
-                    }
+                        for (&i, h) in batch.iter().zip(html) {
+                            let start = w.at;
+                            match (h, copied(i), file.as_mut()) {
+                                (Some(h), _, _) => w.write_all(h.as_bytes()).map_err(written)?,
+                                (None, Some((at, len)), Some(file)) => {
+                                    use std::io::{Read, Seek};
+                                    file.seek(std::io::SeekFrom::Start(at)).map_err(written)?;
+                                    let copied = std::io::copy(&mut file.take(len), &mut w).map_err(written)?;
+                                    if copied != len {
+                                        return Err(written(std::io::ErrorKind::UnexpectedEof.into()));
+                                    }
+                                }
+                                _ => unreachable!("a section is copied only from a previous file"),
+                            }
+                            layout.docs.insert(hb.documents[i].path.clone(), (start, w.at - start));
+                        }
+                        Ok(())
+                    })?;
+                    ready = upcoming;
                 }
                 rest = after;
             }
