@@ -229,11 +229,15 @@ pub struct Output {
     /// Folders known to exist, so `create_dir_all` runs once per folder.
     folders: Mutex<BTreeSet<PathBuf>>,
     /// While [`Output::writing`] runs: the queue of each writer thread.
-    writers: Mutex<Vec<std::sync::mpsc::SyncSender<(String, Vec<u8>)>>>,
+    writers: Mutex<Vec<Queue>>,
     /// The first write of a writer thread that failed.
     failed: Mutex<Option<Diagnostic>>,
     done: bool,
 }
+
+/// The queue of one writer thread of [`Output::writing`]: files (build-dir-relative path,
+/// bytes) to write.
+type Queue = std::sync::mpsc::SyncSender<(String, Vec<u8>)>;
 
 /// How many threads write the files of [`Output::writing`]. Each folder is written by one of
 /// them only: two threads creating files in one folder take turns on its lock, and the one
