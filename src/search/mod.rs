@@ -44,7 +44,7 @@ use ahash::AHashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Score of a term in the page title, in a section heading; body scores are 1..=BODY_MAX.
 const TITLE: u8 = 32;
@@ -80,7 +80,7 @@ struct PageMeta {
 /// A page as indexed.
 struct Page {
     /// The model's view of the page when it was indexed.
-    meta: PageMeta,
+    meta: Arc<PageMeta>,
     sections: u32,
     /// The page's entry in its chunk, JSON: `[url, title, kind, classification, theme,
     /// [[anchor, heading, text], ...]]`.
@@ -114,7 +114,7 @@ impl Terms {
 #[derive(Default)]
 struct State {
     /// The pages the model names.
-    meta: HashMap<String, PageMeta>,
+    meta: HashMap<String, Arc<PageMeta>>,
     /// By URL: the order that numbers pages.
     pages: BTreeMap<String, Page>,
     /// Pages the model names that are not indexed, or not as the model has them now.
@@ -145,9 +145,75 @@ struct Written {
 type Sink<'a> = &'a (dyn Fn(String, u64, Option<&[u8]>) + Sync);
 
 thread_local! {
-    /// Term numbers this thread has looked up, and the index they belong to: indexing a page
-    /// looks its terms up here, without a lock or an allocation once the words are known.
-    static TERM_IDS: std::cell::RefCell<(u64, AHashMap<Box<str>, u32>)> = Default::default();
+    /// Term numbers this thread has looked up: indexing a page looks its words up here,
+    /// without a lock, an allocation or a stemmer once the words are known.
+    static TERM_IDS: std::cell::RefCell<TermCache> = Default::default();
+}
+
+/// A map from short strings to term numbers, with a fast fixed-seed hash.
+type TermMap = HashMap<Box<str>, u32, foldhash::fast::FixedState>;
+
+/// One thread's view of an index's term numbers.
+#[derive(Default)]
+struct TermCache {
+    /// The index these numbers belong to.
+    owner: u64,
+    /// ASCII words as written (`Passwords`, `A.5.15`) -> the number of their term: words of up
+    /// to 16 bytes by their bytes in one number (no word holds a zero byte), longer ones here.
+    short: HashMap<u128, u32, foldhash::fast::FixedState>,
+    words: TermMap,
+    /// Terms -> numbers.
+    terms: TermMap,
+    /// Room for a word's term while it is made.
+    term: String,
+    /// Scores the sections this thread indexes.
+    scorer: Scorer,
+    /// A page's postings while it is indexed.
+    postings: Vec<u64>,
+}
+
+/// Numbers the terms of the pages one thread indexes: from its [`TermCache`], else from the
+/// index's [`Terms`] (and then cached).
+struct Interner<'a> {
+    cache: &'a mut TermCache,
+    global: &'a Mutex<Terms>,
+}
+
+impl Interner<'_> {
+    /// The number of `term`.
+    fn term(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.cache.terms.get(term) {
+            return id;
+        }
+        let id = self.global.lock().unwrap_or_else(|e| e.into_inner()).id(term);
+        self.cache.terms.insert(term.into(), id);
+        id
+    }
+
+    /// The number of a token's term.
+    fn token(&mut self, token: tokenize::Token) -> u32 {
+        match token {
+            tokenize::Token::Term(t) => self.term(t),
+            tokenize::Token::Word(w, short) => {
+                let known = match short {
+                    Some(key) => self.cache.short.get(&key),
+                    None => self.cache.words.get(w),
+                };
+                if let Some(&id) = known {
+                    return id;
+                }
+                let mut term = std::mem::take(&mut self.cache.term);
+                tokenize::term_of_word(w, &mut term);
+                let id = self.term(&term);
+                self.cache.term = term;
+                match short {
+                    Some(key) => self.cache.short.insert(key, id),
+                    None => self.cache.words.insert(w.into(), id),
+                };
+                id
+            }
+        }
+    }
 }
 
 /// Numbers the indexes of this process.
@@ -181,7 +247,7 @@ impl SearchIndex {
         pages.retain(|url, _| meta.contains_key(url));
         due.retain(|url| meta.contains_key(url));
         for (url, m) in meta.iter() {
-            if pages.get(url).is_none_or(|p| p.meta != *m) {
+            if pages.get(url).is_none_or(|p| *p.meta != **m) {
                 due.insert(url.clone());
             }
         }
@@ -197,20 +263,14 @@ impl SearchIndex {
     /// index had of it. Pages the model did not name (lists, 404) are ignored.
     pub fn add(&self, url: &str, html: &str) {
         let Some(meta) = self.state().meta.get(url).cloned() else { return };
-        let page = TERM_IDS.with_borrow_mut(|(owner, ids)| {
-            if *owner != self.id {
-                ids.clear();
-                *owner = self.id;
+        let page = TERM_IDS.with_borrow_mut(|cache| {
+            if cache.owner != self.id {
+                cache.short.clear();
+                cache.words.clear();
+                cache.terms.clear();
+                cache.owner = self.id;
             }
-            let mut intern = |t: &str| -> u32 {
-                if let Some(&id) = ids.get(t) {
-                    return id;
-                }
-                let id = self.terms.lock().unwrap_or_else(|e| e.into_inner()).id(t);
-                ids.insert(t.into(), id);
-                id
-            };
-            index_page(&meta, url, html, &mut intern)
+            index_page(&meta, url, html, &mut Interner { cache, global: &self.terms })
         });
         let mut state = self.state();
         state.pages.insert(url.to_string(), page);
@@ -395,7 +455,7 @@ impl SearchIndex {
 }
 
 /// What the index shows of each page the model names, by build-dir-relative URL.
-fn page_meta(hb: &Handbook) -> HashMap<String, PageMeta> {
+fn page_meta(hb: &Handbook) -> HashMap<String, Arc<PageMeta>> {
     let mut meta = HashMap::new();
     let page = |title: &str, kind: &'static str| PageMeta {
         title: title.to_string(),
@@ -452,34 +512,33 @@ fn page_meta(hb: &Handbook) -> HashMap<String, PageMeta> {
     ] {
         meta.insert(url.to_string(), page(title, "audit"));
     }
-    meta
+    meta.into_iter().map(|(url, m)| (url, Arc::new(m))).collect()
 }
 
 /// Indexes one page; `intern` numbers its terms.
-fn index_page(meta: &PageMeta, url: &str, html: &str, intern: &mut impl FnMut(&str) -> u32) -> Page {
+fn index_page(meta: &Arc<PageMeta>, url: &str, html: &str, intern: &mut Interner) -> Page {
     let text = sections::sections(html);
     let sections = &text.sections;
     // Term, section and score in one number, so that sorting groups each term's postings in
     // section order.
     let posting = |t: u32, n: u16, score: u8| u64::from(t) << 24 | u64::from(n) << 8 | u64::from(score);
-    let mut postings: Vec<u64> = Vec::new();
+    let mut postings = std::mem::take(&mut intern.cache.postings);
+    let mut scorer = std::mem::take(&mut intern.cache.scorer);
+    postings.clear();
     let mut shown = Vec::with_capacity(sections.len());
-    let (mut body, mut fields) = (Vec::new(), Vec::new());
     for (n, s) in sections.iter().enumerate().take(usize::from(u16::MAX)) {
         let n = n as u16;
-        body.clear();
-        fields.clear();
         let (heading, body_text) = (text.heading(s), text.body(s));
         let heading = if n == 0 { meta.title.as_str() } else { heading };
         let field = if n == 0 { TITLE } else { HEADING };
-        tokenize::terms_of(heading, |t| fields.push((intern(t), field)));
-        tokenize::terms_of(body_text, |t| body.push(intern(t)));
+        tokenize::tokens(heading, |t| scorer.field(intern.token(t), field));
+        tokenize::tokens(body_text, |t| scorer.body(intern.token(t)));
         if n == 0 {
             for (id, score) in &meta.ids {
-                fields.push((intern(&format!("#{}", tokenize::fold(id))), *score));
+                scorer.field(intern.term(&format!("#{}", tokenize::fold(id))), *score);
             }
         }
-        section_scores(&mut body, &mut fields, |t, score| postings.push(posting(t, n, score)));
+        scorer.section(|t, score| postings.push(posting(t, n, score)));
         // The top section's heading is the page title, which the chunk has already.
         let heading = if n == 0 { "" } else { text.heading(s) };
         shown.push((s.anchor.as_str(), heading, excerpt(body_text)));
@@ -496,9 +555,17 @@ fn index_page(meta: &PageMeta, url: &str, html: &str, intern: &mut impl FnMut(&s
         terms.push((t as u32, bytes.len() as u32));
         i = j;
     }
+    intern.cache.postings = postings;
+    intern.cache.scorer = scorer;
     let m = meta;
     let shown = json(&(url, &m.title, m.kind, &m.classification, &m.theme, shown));
-    Page { meta: meta.clone(), sections: sections.len().min(usize::from(u16::MAX)) as u32, shown, terms, local: bytes }
+    Page {
+        meta: Arc::clone(meta),
+        sections: sections.len().min(usize::from(u16::MAX)) as u32,
+        shown,
+        terms,
+        local: bytes,
+    }
 }
 
 /// The first [`TEXT`] characters of a section's text, cut at a word.
@@ -519,39 +586,67 @@ fn script(rel: &str, method: &str, n: usize, json: &str) -> (String, Vec<u8>) {
     (urls::search_file(rel), format!("ISMSBOOK_SEARCH.{method}({n},{json});\n").into_bytes())
 }
 
-/// Calls `emit(term, score)` for each distinct term of a section: its best field score
-/// (title, heading, id) plus its body score (BM25 term frequency, length normalised). Sorts
-/// both lists.
-fn section_scores(body: &mut [u32], fields: &mut [(u32, u8)], mut emit: impl FnMut(u32, u8)) {
-    let len = body.len() as f64;
-    body.sort_unstable();
-    // Highest field score first for each term.
-    fields.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    let body_score = |tf: usize| {
-        let tf = tf as f64;
-        let norm = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / REFERENCE_LENGTH));
-        ((norm / (K1 + 1.0)) * BODY_MAX).ceil().clamp(1.0, BODY_MAX) as u8
-    };
-    let (mut i, mut f) = (0, 0);
-    while i < body.len() || f < fields.len() {
-        let bt = body.get(i).copied().unwrap_or(u32::MAX);
-        let ft = fields.get(f).map_or(u32::MAX, |x| x.0);
-        let t = bt.min(ft);
-        let mut score = 0u8;
-        if ft == t {
-            score = fields[f].1;
-            while f < fields.len() && fields[f].0 == t {
-                f += 1;
+/// Scores the terms of one section at a time: each distinct term gets its best field score
+/// (title, heading, id) plus its body score (BM25 term frequency, length normalised). Its
+/// buffers are kept from section to section.
+#[derive(Default)]
+struct Scorer {
+    /// Occurrences in the body, by term number (zero again after each section).
+    counts: Vec<u32>,
+    /// The section's body terms, each once, and its body length.
+    seen: Vec<u32>,
+    length: usize,
+    /// The section's field terms and their scores.
+    fields: Vec<(u32, u8)>,
+}
+
+impl Scorer {
+    fn body(&mut self, t: u32) {
+        let i = t as usize;
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        if self.counts[i] == 0 {
+            self.seen.push(t);
+        }
+        self.counts[i] += 1;
+        self.length += 1;
+    }
+
+    fn field(&mut self, t: u32, score: u8) {
+        self.fields.push((t, score));
+    }
+
+    /// Calls `emit(term, score)` once for each term of the section (in no particular order)
+    /// and starts the next section.
+    fn section(&mut self, mut emit: impl FnMut(u32, u8)) {
+        let len = self.length as f64;
+        let body_score = |tf: u32| {
+            let tf = f64::from(tf);
+            let norm = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / REFERENCE_LENGTH));
+            ((norm / (K1 + 1.0)) * BODY_MAX).ceil().clamp(1.0, BODY_MAX) as u8
+        };
+        // Highest field score first for each term.
+        self.fields.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut last = None;
+        for &(t, score) in &self.fields {
+            if last == Some(t) {
+                continue;
+            }
+            last = Some(t);
+            let count = self.counts.get_mut(t as usize).map_or(0, std::mem::take);
+            let body = if count > 0 { body_score(count) } else { 0 };
+            emit(t, score.saturating_add(body).min(63));
+        }
+        for &t in &self.seen {
+            let count = std::mem::take(&mut self.counts[t as usize]);
+            if count > 0 {
+                emit(t, body_score(count).min(63));
             }
         }
-        if bt == t {
-            let start = i;
-            while i < body.len() && body[i] == t {
-                i += 1;
-            }
-            score = score.saturating_add(body_score(i - start));
-        }
-        emit(t, score.min(63));
+        self.fields.clear();
+        self.seen.clear();
+        self.length = 0;
     }
 }
 
@@ -576,11 +671,12 @@ mod tests {
 
     #[test]
     fn scores_rank_title_over_heading_over_body_by_frequency_and_length() {
-        let score = |body: &[u32], fields: &[(u32, u8)]| {
+        let mut scorer = Scorer::default();
+        let mut score = |body: &[u32], fields: &[(u32, u8)]| {
             let mut out = BTreeMap::new();
-            section_scores(&mut body.to_vec(), &mut fields.to_vec(), |t, s| {
-                out.insert(t, s);
-            });
+            body.iter().for_each(|&t| scorer.body(t));
+            fields.iter().for_each(|&(t, s)| scorer.field(t, s));
+            scorer.section(|t, s| assert!(out.insert(t, s).is_none(), "{t} twice"));
             out
         };
         // Term 0 only in the title, 1 in the heading and twice in the body, 2 once in the body.

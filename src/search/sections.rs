@@ -2,6 +2,13 @@
 //! and cut at every heading that has an id, so that a search hit lands on its section.
 
 use std::ops::Range;
+use std::sync::LazyLock;
+
+/// Finds the attribute that keeps an element out of the index.
+static NOSEARCH: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"data-nosearch"));
+/// Finds whitespace that collapses.
+static TWO_SPACES: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new(b"  "));
 
 /// A page's text: the heading and body of every section, one after the other in `text`
 /// (one buffer per page, not one per section).
@@ -109,7 +116,7 @@ pub fn sections(html: &str) -> PageText {
         let attributes = name_end < tag.len();
         if !closing
             && (matches!(name, "h1" | "script" | "style" | "nav" | "noscript" | "template")
-                || (attributes && tag.contains("data-nosearch"))
+                || (attributes && NOSEARCH.find(tag.as_bytes()).is_some())
                 || (name == "table" && tag.contains("doc-control")))
         {
             i = skip_element(content, i, name);
@@ -142,40 +149,58 @@ pub fn sections(html: &str) -> PageText {
     out
 }
 
-/// Appends text to the open heading or body (from `start` in `target`), whitespace collapsed
-/// to one space.
+/// Appends text to the open heading or body (from `start` in `target`), character references
+/// decoded and whitespace collapsed to one space.
 fn push_text(target: &mut String, start: usize, text: &str) {
-    if text.is_empty() {
+    let mut rest = text;
+    while let Some(k) = memchr::memchr(b'&', rest.as_bytes()) {
+        push_plain(target, start, &rest[..k]);
+        let (c, len) = entity(&rest[k..]).unwrap_or(('&', 1));
+        match c.is_whitespace() {
+            true => push_space(target, start),
+            false => target.push(c),
+        }
+        rest = &rest[k + len..];
+    }
+    push_plain(target, start, rest);
+}
+
+/// [`push_text`] of text without character references: its runs of non-whitespace copied
+/// whole.
+fn push_plain(target: &mut String, start: usize, text: &str) {
+    let b = text.as_bytes();
+    // The common case, ASCII words one space apart, is copied in one piece.
+    let inner = text.strip_prefix(' ').unwrap_or(text);
+    let inner = inner.strip_suffix(' ').unwrap_or(inner);
+    if !inner.is_empty()
+        && inner.is_ascii()
+        && memchr::memchr3(b'\n', b'\t', b'\r', b).is_none()
+        && memchr::memchr(0x0c, b).is_none()
+        && TWO_SPACES.find(b).is_none()
+    {
+        if text.starts_with(' ') {
+            push_space(target, start);
+        }
+        target.push_str(inner);
+        if text.ends_with(' ') {
+            push_space(target, start);
+        }
         return;
     }
-    let decoded;
-    let text = if text.contains('&') {
-        decoded = decode(text);
-        decoded.as_str()
-    } else {
-        text
-    };
-    if text.is_ascii() {
-        if text.starts_with(|c: char| c.is_ascii_whitespace()) {
+    let (mut run, mut i) = (0, 0);
+    while i < b.len() {
+        let (space, len) = match b[i] {
+            c if c.is_ascii() => (c.is_ascii_whitespace(), 1),
+            _ => text[i..].chars().next().map_or((false, 1), |c| (c.is_whitespace(), c.len_utf8())),
+        };
+        if space {
+            target.push_str(&text[run..i]);
             push_space(target, start);
+            run = i + len;
         }
-        for (i, word) in text.split_ascii_whitespace().enumerate() {
-            if i > 0 {
-                target.push(' ');
-            }
-            target.push_str(word);
-        }
-        if text.ends_with(|c: char| c.is_ascii_whitespace()) {
-            push_space(target, start);
-        }
-        return;
+        i += len;
     }
-    for (i, word) in text.split(char::is_whitespace).enumerate() {
-        if i > 0 {
-            push_space(target, start);
-        }
-        target.push_str(word);
-    }
+    target.push_str(&text[run..]);
 }
 
 /// One space, unless the open heading or body (from `start`) is empty or already ends with
@@ -197,18 +222,20 @@ fn inner<'a>(html: &'a str, tag: &str) -> Option<&'a str> {
 /// Skips from just after an opening `<name ...>` to just after its matching `</name>`.
 fn skip_element(s: &str, mut i: usize, name: &str) -> usize {
     let (open, close) = (format!("<{name}"), format!("</{name}"));
+    let (open, close) = (memchr::memmem::Finder::new(&open), memchr::memmem::Finder::new(&close));
+    let b = s.as_bytes();
     let mut depth = 1;
     while depth > 0 {
-        let Some(c) = s[i..].find(&close).map(|k| i + k) else { return s.len() };
+        let Some(c) = close.find(&b[i..]).map(|k| i + k) else { return s.len() };
         // An element of the same name opened before this closing tag is nested.
-        match s[i..c].find(&open) {
+        match open.find(&b[i..c]) {
             Some(o) => {
                 depth += 1;
-                i += o + open.len();
+                i += o + open.needle().len();
             }
             None => {
                 depth -= 1;
-                i = s[c..].find('>').map_or(s.len(), |k| c + k + 1);
+                i = memchr::memchr(b'>', &b[c..]).map_or(s.len(), |k| c + k + 1);
             }
         }
     }
@@ -240,41 +267,38 @@ fn decode(s: &str) -> String {
     let mut rest = s;
     while let Some(k) = rest.find('&') {
         out.push_str(&rest[..k]);
-        rest = &rest[k..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
-            out.push('&');
-            rest = &rest[1..];
-            continue;
-        };
-        let entity = &rest[1..semi];
-        let c = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "nbsp" => Some(' '),
-            _ => entity.strip_prefix('#').and_then(|n| {
-                let code = match n.strip_prefix(['x', 'X']) {
-                    Some(h) => u32::from_str_radix(h, 16).ok(),
-                    None => n.parse().ok(),
-                };
-                code.and_then(char::from_u32)
-            }),
-        };
-        match c {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[semi + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
+        let (c, len) = entity(&rest[k..]).unwrap_or(('&', 1));
+        out.push(c);
+        rest = &rest[k + len..];
     }
     out.push_str(rest);
     out
+}
+
+/// The character reference at the start of `s` (`&amp;`, `&#8212;`, `&#x2014;`) and its length
+/// in bytes; `None` when `s` does not start with one that this module knows.
+fn entity(s: &str) -> Option<(char, usize)> {
+    let b = s.as_bytes();
+    let semi = b.iter().take(12).position(|&c| c == b';')?;
+    // Bytes 1..semi are ASCII up to the `;` (a multi-byte character has no `;` byte).
+    let name = s.get(1..semi)?;
+    let c = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        _ => {
+            let n = name.strip_prefix('#')?;
+            let code = match n.strip_prefix(['x', 'X']) {
+                Some(h) => u32::from_str_radix(h, 16).ok(),
+                None => n.parse().ok(),
+            };
+            code.and_then(char::from_u32)?
+        }
+    };
+    Some((c, semi + 1))
 }
 
 #[cfg(test)]
@@ -297,6 +321,16 @@ mod tests {
         assert_eq!(s[1].anchor, "rules");
         assert_eq!(page.heading(&s[1]), "Rules");
         assert_eq!(page.body(&s[1]), "Use MFA — always. No id More");
+    }
+
+    #[test]
+    fn references_and_whitespace() {
+        let page = sections("<main><p> one two </p> <p>three  four</p><p>five</p>six<b> seven</b></main>");
+        assert_eq!(page.body(&page.sections[0]), "one two three four five six seven");
+        let page = sections(
+            "<main><p>a&amp;b &#x41;&#65;&nbsp;&bogus; &\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}; \u{e9}\u{a0}x\n\t y&#10;z&</p></main>",
+        );
+        assert_eq!(page.body(&page.sections[0]), "a&b AA &bogus; &\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}; \u{e9} x y z&");
     }
 
     #[test]

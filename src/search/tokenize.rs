@@ -45,14 +45,79 @@ fn is_word(c: char) -> bool {
     c.is_alphanumeric() && !is_cjk(c)
 }
 
+/// A piece of text as [`tokens`] cuts it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Token<'a> {
+    /// An ASCII word or id as written (its term is [`term_of_word`] of it), and when it has
+    /// at most 16 bytes, those bytes in one number (little-endian, zero-padded: no word holds
+    /// a zero byte), a key that is cheap to look up.
+    Word(&'a str, Option<u128>),
+    /// A term (from text that is not ASCII, folded and stemmed already).
+    Term(&'a str),
+}
+
+/// Calls `emit` with every token of `text` (not folded), in order: the [`terms`] of [`fold`]ed
+/// text, ASCII words left as written so that a caller can look a word up before folding and
+/// stemming it ([`term_of_word`]). No term spans whitespace (nor does folding make or remove
+/// any), so text is cut at the spaces around each non-ASCII character: only the words that hold
+/// one are folded, the ASCII text around them is read as it is.
+pub fn tokens(text: &str, mut emit: impl FnMut(Token)) {
+    let b = text.as_bytes();
+    let word = |w| word_token(text, w);
+    let mut i = 0;
+    while i < b.len() {
+        let Some(k) = b[i..].iter().position(|c| !c.is_ascii()) else {
+            ascii_words(&text[i..], |w| emit(word(w)));
+            return;
+        };
+        let wide = i + k;
+        let start = b[i..wide].iter().rposition(u8::is_ascii_whitespace).map_or(i, |s| i + s + 1);
+        ascii_words(&text[i..start], |w| emit(word(w)));
+        let end = b[wide..].iter().position(u8::is_ascii_whitespace).map_or(b.len(), |e| wide + e);
+        terms(&fold(&text[start..end]), |t| emit(Token::Term(t)));
+        i = end;
+    }
+}
+
+/// [`Token::Word`] of `w`, a word of `text`.
+fn word_token<'a>(text: &str, w: &'a str) -> Token<'a> {
+    let n = w.len();
+    if n > 16 {
+        return Token::Word(w, None);
+    }
+    // The 16 bytes from the word's start in one load where the text has them.
+    let at = w.as_ptr() as usize - text.as_ptr() as usize;
+    let mut bytes = [0u8; 16];
+    match text.as_bytes().get(at..at + 16) {
+        Some(sixteen) => bytes.copy_from_slice(sixteen),
+        None => bytes[..n].copy_from_slice(w.as_bytes()),
+    }
+    let key = u128::from_le_bytes(bytes);
+    Token::Word(w, Some(if n == 16 { key } else { key & ((1u128 << (8 * n)) - 1) }))
+}
+
+/// The term of an ASCII word or id as [`tokens`] gives it, into `out`: lowercased, and a word
+/// (an id holds `.` or `-`) stemmed.
+pub fn term_of_word(word: &str, out: &mut String) {
+    out.clear();
+    out.push_str(word);
+    out.make_ascii_lowercase();
+    if !word.contains(['.', '-']) {
+        stem(out);
+    }
+}
+
 /// Calls `emit` with every term of `text` (not folded), in order: [`terms`] of [`fold`]ed
 /// text, without a folded copy of ASCII text (each word is lowercased as it is emitted).
-pub fn terms_of(text: &str, emit: impl FnMut(&str)) {
-    if text.is_ascii() {
-        ascii_terms(text, emit);
-    } else {
-        terms(&fold(text), emit);
-    }
+pub fn terms_of(text: &str, mut emit: impl FnMut(&str)) {
+    let mut word = String::new();
+    tokens(text, |t| match t {
+        Token::Word(w, _) => {
+            term_of_word(w, &mut word);
+            emit(&word);
+        }
+        Token::Term(t) => emit(t),
+    });
 }
 
 /// Calls `emit` with every term of `text` (already folded by [`fold`]), in order. Words are
@@ -109,8 +174,16 @@ pub fn terms(folded: &str, mut emit: impl FnMut(&str)) {
 
 /// [`terms`] for ASCII text (the common case, folded or not), byte by byte.
 fn ascii_terms(text: &str, mut emit: impl FnMut(&str)) {
-    let b = text.as_bytes();
     let mut word = String::new();
+    ascii_words(text, |w| {
+        term_of_word(w, &mut word);
+        emit(&word);
+    });
+}
+
+/// The words and ids of ASCII text as written, in order (their terms are [`term_of_word`]).
+fn ascii_words<'a>(text: &'a str, mut emit: impl FnMut(&'a str)) {
+    let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_alphanumeric() {
@@ -131,18 +204,11 @@ fn ascii_terms(text: &str, mut emit: impl FnMut(&str)) {
             break;
         }
         let run = &text[start..end];
-        if joined && has_digit {
-            word.clear();
-            word.push_str(run);
-            word.make_ascii_lowercase();
-            emit(&word);
+        if !joined || has_digit {
+            emit(run);
         } else {
             for w in run.split(['.', '-']).filter(|w| !w.is_empty()) {
-                word.clear();
-                word.push_str(w);
-                word.make_ascii_lowercase();
-                stem(&mut word);
-                emit(&word);
+                emit(w);
             }
         }
         i = end;
@@ -233,6 +299,53 @@ mod tests {
         terms(&fold(text), |t| b.push(t.to_string()));
         assert_eq!(a, b);
         assert!(a.contains(&"a.5.15".to_string()) && a.contains(&"log".to_string()), "{a:?}");
+    }
+
+    #[test]
+    fn mixed_text_gives_the_terms_of_folded_text() {
+        for text in [
+            "Café—policy A.5.15’s owner, e-mail ÉTÉ 情報セキュリティ Policy規程 x\u{301}y Straße DOC-1é",
+            "é",
+            " é a",
+            "a\u{a0}b c\u{2003}d",
+            "résumé.pdf v1.2-β",
+        ] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            terms_of(text, |t| a.push(t.to_string()));
+            terms(&fold(text), |t| b.push(t.to_string()));
+            assert_eq!(a, b, "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 500, failure_persistence: None, ..Default::default() })]
+        #[test]
+        fn any_text_gives_the_terms_of_folded_text(text in "[a-cA-C0-9.\\- \t\u{e9}\u{2014}\u{301}\u{a0}\u{60c5}\u{5831}\u{ac00}]{0,24}") {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            terms_of(&text, |t| a.push(t.to_string()));
+            terms(&fold(&text), |t| b.push(t.to_string()));
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn short_words_carry_their_bytes_as_a_key() {
+        let mut keys = Vec::new();
+        tokens("Pass A.5.15 abcdefghijklmnop abcdefghijklmnopq é x", |t| keys.push(format!("{t:?}")));
+        let key = |s: &str| {
+            let mut b = [0u8; 16];
+            b[..s.len()].copy_from_slice(s.as_bytes());
+            Some(u128::from_le_bytes(b))
+        };
+        let want = [
+            Token::Word("Pass", key("Pass")),
+            Token::Word("A.5.15", key("A.5.15")),
+            Token::Word("abcdefghijklmnop", key("abcdefghijklmnop")),
+            Token::Word("abcdefghijklmnopq", None),
+            Token::Term("e"),
+            Token::Word("x", key("x")),
+        ];
+        assert_eq!(keys, want.map(|t| format!("{t:?}")));
     }
 
     #[test]
