@@ -60,9 +60,9 @@ const K1: f64 = 1.2;
 const B: f64 = 0.75;
 const REFERENCE_LENGTH: f64 = 80.0;
 /// Shards above this size are split by one more character.
-const SHARD_LIMIT: usize = 32 * 1024;
+const SHARD_LIMIT: usize = 64 * 1024;
 /// Pages per chunk file.
-pub const PAGES_PER_CHUNK: usize = 8;
+pub const PAGES_PER_CHUNK: usize = 16;
 /// Characters of each section's text kept for snippets.
 pub const TEXT: usize = 240;
 
@@ -358,9 +358,14 @@ impl SearchIndex {
         // Term shards.
         let sizes: Vec<(&str, usize)> = named.iter().map(|(n, l)| (*n, n.len() + l.len() + 6)).collect();
         let shards = shard::split(&sizes, SHARD_LIMIT);
-        let shard_keys: BTreeMap<String, usize> =
-            shards.iter().enumerate().map(|(n, (key, _))| (key.clone(), n)).collect();
-        shards.into_par_iter().enumerate().for_each(|(n, (_, range))| {
+        let files = shard::files(&shards, &sizes, SHARD_LIMIT);
+        let shard_keys: BTreeMap<String, usize> = files
+            .iter()
+            .enumerate()
+            .flat_map(|(n, file)| shards[file.clone()].iter().map(move |(key, _)| (key.clone(), n)))
+            .collect();
+        files.into_par_iter().enumerate().for_each(|(n, file)| {
+            let range = shards[file.start].1.start..shards[file.end - 1].1.end;
             let mut json = String::from("{");
             for (i, (term, list)) in named[range].iter().enumerate() {
                 if i > 0 {

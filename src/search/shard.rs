@@ -2,9 +2,11 @@
 //!
 //! Terms are sorted and split by prefix: every first character starts a shard, and a shard
 //! bigger than the limit is split again by one more character, until it fits or holds a
-//! single term. The browser loads the shard whose key is the longest prefix of a word (and,
-//! for the word being typed, the shards whose keys extend it), so a query loads a few small
-//! files, never the whole index.
+//! single term. Neighbouring shards are then written together, one file for as many as fit
+//! in the limit ([`files`]; the manifest maps each key to its file), so that a vocabulary of
+//! many small prefix groups does not make as many small files. The browser loads the file of
+//! the key that is the longest prefix of a word (and, for the word being typed, the files of
+//! the keys that extend it), so a query loads a few small files, never the whole index.
 //!
 //! A posting list is a string of base-64 digits (JSON-safe, no escaping) naming, page by page,
 //! the sections that hold a term and the term's score there. Pages and sections are counted
@@ -138,6 +140,29 @@ pub fn decode_postings(s: &str) -> Vec<(u32, u16, u8)> {
 pub fn split(terms: &[(&str, usize)], limit: usize) -> Vec<(String, Range<usize>)> {
     let mut out = Vec::new();
     group(terms, 0..terms.len(), 0, limit, &mut out);
+    out
+}
+
+/// Groups the `shards` of [`split`] (in order) into files: each file takes the next shard and
+/// then the ones after it while their terms' sizes (`terms`, as given to [`split`]) stay
+/// within `limit`. Returns, for each file, the range of shards it holds.
+pub fn files(shards: &[(String, Range<usize>)], terms: &[(&str, usize)], limit: usize) -> Vec<Range<usize>> {
+    let size = |r: &Range<usize>| terms[r.clone()].iter().map(|t| t.1).sum::<usize>();
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let mut filled = 0;
+    for (i, (_, r)) in shards.iter().enumerate() {
+        let s = size(r);
+        match out.last_mut() {
+            Some(file) if filled + s <= limit => {
+                file.end = i + 1;
+                filled += s;
+            }
+            _ => {
+                out.push(i..i + 1);
+                filled = s;
+            }
+        }
+    }
     out
 }
 
@@ -297,6 +322,16 @@ mod tests {
             }
         }
         assert_eq!(shards.iter().map(|(_, r)| r.len()).sum::<usize>(), terms.len());
+    }
+
+    #[test]
+    fn neighbouring_small_shards_share_a_file() {
+        let terms = [("access", 40), ("accident", 40), ("audit", 10), ("b", 5), ("backup", 5), ("cab", 90)];
+        let shards = split(&terms, 50);
+        // acce (40) | acci (40) + au (10) | b (10) | c (90, alone over the limit).
+        assert_eq!(files(&shards, &terms, 50), [0..1, 1..3, 3..4, 4..5]);
+        assert_eq!(files(&shards, &terms, 1000), [0..5]);
+        assert_eq!(files(&[], &terms, 50), []);
     }
 
     #[test]
