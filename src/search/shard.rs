@@ -330,7 +330,8 @@ mod tests {
         let shards = split(&terms, 50);
         // acce (40) | acci (40) + au (10) | b (10) | c (90, alone over the limit).
         assert_eq!(files(&shards, &terms, 50), [0..1, 1..3, 3..4, 4..5]);
-        assert_eq!(files(&shards, &terms, 1000), [0..5]);
+        let all = files(&shards, &terms, 1000);
+        assert!(all.len() == 1 && all[0] == (0..5), "{all:?}");
         assert_eq!(files(&[], &terms, 50), []);
     }
 
