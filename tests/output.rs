@@ -256,7 +256,10 @@ fn each_kind_of_edit_rebuilds_from_the_cache_to_exactly_a_clean_build() {
         let summary = build(&dir, &[]);
         let (files, count) = rendered(&summary);
         if *partial {
-            assert!(count * 4 < files, "{kind}: {summary}");
+            // Under a third of the files (a front-matter edit renders 26 of 92: the document,
+            // its controls, the auditor pages, the exports; the search index now has half as
+            // many files as when this was "a quarter").
+            assert!(count * 3 < files, "{kind}: {summary}");
         } else {
             assert!(count * 4 > files, "{kind}: {summary}");
         }
