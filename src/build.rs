@@ -342,8 +342,14 @@ fn check(opts: &Options) -> Result<Report, Fatal> {
         r.release_analysis();
     }
     if !diags.has_errors() {
-        let written = Theme::load(theme_dir.as_deref())
-            .and_then(|theme| write_pages_and_exports(&a, &theme, &Output::discard(), None, Exports::All, None, None));
+        let out = Output::discard();
+        let written = Theme::load(theme_dir.as_deref()).and_then(|theme| {
+            let (pages, exports) = rayon::join(
+                || write_pages(&a, &theme, &out, None, None, None),
+                || write_exports(&a, &out, Exports::All),
+            );
+            pages.and(exports)
+        });
         timings.lap("pages");
         if let Err(d) = written {
             diags.push(d);
@@ -632,7 +638,7 @@ fn write_incremental(
         }),
         made: Default::default(),
     };
-    write_pages_and_exports(&a, &theme, &out, (!full).then_some(&jobs[..]), exports, search.as_ref(), Some(&print))?;
+    write_pages(&a, &theme, &out, (!full).then_some(&jobs[..]), search.as_ref(), Some(&print))?;
     timings.lap("pages");
     // The layout of print.html: the new one when it was made, else the kept file's.
     let print =
@@ -643,26 +649,37 @@ fn write_incremental(
     for rel in &gone {
         out.remove(rel)?;
     }
-    let (search, index_files) = match (search, previous) {
-        (Some(ix), Some(k)) if fresh && gone.is_empty() && !out.changed().iter().any(|f| f.ends_with(".html")) => {
-            // No page changed: the index files are kept as they are (this new index has not
-            // seen the pages, so it is not kept either).
-            drop(ix);
-            (None, k.index_files.clone())
-        }
-        (Some(ix), previous) => {
-            let files = index(&ix, &out, fresh)?;
-            for rel in previous.map(|k| k.index_files.difference(&files).collect()).unwrap_or_else(Vec::new) {
-                out.remove(rel)?;
-            }
-            (Some(ix), files)
-        }
-        (None, _) => (None, BTreeSet::new()),
-    };
+    // The exports are written beside the search index, whose postings are put together on
+    // one thread: the other core has them to do meanwhile.
+    let (indexed, exported) = rayon::join(
+        || -> Result<_, Diagnostic> {
+            Ok(match (search, previous) {
+                (Some(ix), Some(k))
+                    if fresh && gone.is_empty() && !out.changed().iter().any(|f| f.ends_with(".html")) =>
+                {
+                    // No page changed: the index files are kept as they are (this new index has not
+                    // seen the pages, so it is not kept either).
+                    drop(ix);
+                    (None, k.index_files.clone())
+                }
+                (Some(ix), previous) => {
+                    let files = index(&ix, &out, fresh)?;
+                    for rel in previous.map(|k| k.index_files.difference(&files).collect()).unwrap_or_else(Vec::new) {
+                        out.remove(rel)?;
+                    }
+                    (Some(ix), files)
+                }
+                (None, _) => (None, BTreeSet::new()),
+            })
+        },
+        || write_exports(&a, &out, exports),
+    );
+    let (search, index_files) = indexed?;
+    exported?;
     if previous.is_some() {
         out.keep();
     }
-    timings.lap("search");
+    timings.lap("search, exports");
     let manifest = out.manifest();
     let sourced = sourced_now;
     let kept = Kept {
@@ -707,15 +724,13 @@ fn asset_stamps(hb: &Handbook) -> BTreeMap<String, output::Stamp> {
         .collect()
 }
 
-/// Writes the pages (`jobs`, else all) and the `exports` into `out`, side by side: pages and
-/// exports are siblings that both read the analysis, neither the other. Each page is handed to
-/// `search` as it is written.
-fn write_pages_and_exports(
+/// Writes the pages (`jobs`, else all) into `out`; each page is handed to `search` as it is
+/// written.
+fn write_pages(
     a: &Analysis,
     theme: &Theme,
     out: &Output,
     jobs: Option<&[Job]>,
-    exports: Exports,
     search: Option<&SearchIndex>,
     print: Option<&PrintPlan>,
 ) -> Result<(), Diagnostic> {
@@ -728,28 +743,23 @@ fn write_pages_and_exports(
     };
     let on_page: Option<OnPage> = search.map(|_| &index_page as OnPage);
     // Files are written by the output's own threads while the pages are rendered.
-    let (pages, exports) = out.writing(|| {
-        rayon::join(
-            || match jobs {
-                Some(jobs) => site.write_jobs(theme, out, jobs, on_page),
-                None => site.write(theme, out, on_page),
-            },
-            || -> Result<(), Diagnostic> {
-                let view =
-                    crate::export::View { hb: &a.hb, backlinks: &a.backlinks, soa: &a.soa, coverage: &a.coverage };
-                // Each export its own job, serialised straight into its file.
-                let due = |e: &crate::export::Export| match exports {
-                    Exports::All => true,
-                    Exports::SourceHashes => e.path == "handbook.json",
-                    Exports::None => false,
-                };
-                let files: Vec<crate::export::Export> = crate::export::exports(&view).into_iter().filter(due).collect();
-                files.par_iter().try_for_each(|e| out.put_stream(e.path, |w| e.write(&view, w)).map(drop))
-            },
-        )
-    })?;
-    pages?;
-    exports
+    out.writing(|| match jobs {
+        Some(jobs) => site.write_jobs(theme, out, jobs, on_page),
+        None => site.write(theme, out, on_page),
+    })?
+    .map(drop)
+}
+
+/// Writes the `exports` due into `out`, each its own job, serialised straight into its file.
+fn write_exports(a: &Analysis, out: &Output, exports: Exports) -> Result<(), Diagnostic> {
+    let view = crate::export::View { hb: &a.hb, backlinks: &a.backlinks, soa: &a.soa, coverage: &a.coverage };
+    let due = |e: &crate::export::Export| match exports {
+        Exports::All => true,
+        Exports::SourceHashes => e.path == "handbook.json",
+        Exports::None => false,
+    };
+    let files: Vec<crate::export::Export> = crate::export::exports(&view).into_iter().filter(due).collect();
+    files.par_iter().try_for_each(|e| out.put_stream(e.path, |w| e.write(&view, w)).map(drop))
 }
 
 /// Completes the search index `ix` after the pages were written (and fed to it): adds the
