@@ -433,6 +433,15 @@ impl Output {
     /// is queued and `true` returned (whether it changed is in [`Output::changed`] once that
     /// returns).
     pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<bool, Diagnostic> {
+        self.put_bytes(rel, std::borrow::Cow::Borrowed(bytes))
+    }
+
+    /// [`Output::put`] for bytes the caller is done with: queued without a copy.
+    pub fn put_owned(&self, rel: &str, bytes: Vec<u8>) -> Result<bool, Diagnostic> {
+        self.put_bytes(rel, std::borrow::Cow::Owned(bytes))
+    }
+
+    fn put_bytes(&self, rel: &str, bytes: std::borrow::Cow<[u8]>) -> Result<bool, Diagnostic> {
         self.claim(rel)?;
         if self.mode == Mode::Discard {
             return Ok(true);
@@ -444,10 +453,10 @@ impl Output {
         match queue {
             Some(queue) => {
                 // A writer is gone only when it panicked, which `writing` reports.
-                let _ = queue.send((rel.to_string(), bytes.to_vec()));
+                let _ = queue.send((rel.to_string(), bytes.into_owned()));
                 Ok(true)
             }
-            None => self.write(rel, bytes),
+            None => self.write(rel, &bytes),
         }
     }
 

@@ -284,20 +284,19 @@ impl Site<'_> {
                 return self.write_print(&tera, out, &pages_with_print, on_page).map(drop);
             }
             let (rel, bytes) = self.render_job(&tera, theme, job)?;
-            self.put_page(out, &rel, &bytes, on_page)
+            self.put_page(out, &rel, bytes, on_page)
         })?;
         Ok(jobs.len())
     }
 
-    /// Writes one rendered file and shows it to `on_page` when it is a page.
-    fn put_page(&self, out: &Output, rel: &str, bytes: &[u8], on_page: Option<OnPage>) -> Result<(), Diagnostic> {
-        out.put(rel, bytes)?;
+    /// Shows one rendered file to `on_page` when it is a page, and writes it.
+    fn put_page(&self, out: &Output, rel: &str, bytes: Vec<u8>, on_page: Option<OnPage>) -> Result<(), Diagnostic> {
         if let Some(f) = on_page
             && rel.ends_with(".html")
         {
-            f(rel, std::str::from_utf8(bytes).unwrap_or_default());
+            f(rel, std::str::from_utf8(&bytes).unwrap_or_default());
         }
-        Ok(())
+        out.put_owned(rel, bytes).map(drop)
     }
 
     /// Every file of the site; the costly aggregates first, so that no core waits for them

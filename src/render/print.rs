@@ -331,7 +331,7 @@ impl Site<'_> {
                     let body = self.document_body(i)?;
                     if pages[i] {
                         let (rel, bytes) = self.document_page_of(tera, i, &body)?;
-                        self.put_page(out, &rel, &bytes, on_page)?;
+                        self.put_page(out, &rel, bytes, on_page)?;
                     }
                     self.print_document(tera, &doc_ctx, i, &body, &printed).map(Some)
                 })
