@@ -83,8 +83,9 @@ struct Page {
     meta: Arc<PageMeta>,
     sections: u32,
     /// The page's entry in its chunk, JSON: `[url, title, kind, classification, theme,
-    /// [[anchor, heading, text], ...]]`.
-    shown: String,
+    /// [[anchor, heading, text], ...]]`; `None` while its chunk is kept packed
+    /// ([`State::chunks`]).
+    shown: Option<String>,
     /// `(term, end of its postings in local)`: each term's postings on this page, encoded
     /// ([`shard::push_sections`]) one after the other in `local`.
     terms: Vec<(u32, u32)>,
@@ -119,6 +120,85 @@ struct State {
     pages: BTreeMap<String, Page>,
     /// Pages the model names that are not indexed, or not as the model has them now.
     due: std::collections::BTreeSet<String>,
+    /// The URLs the model names, sorted: the pages of chunk `n` are `order[n * PAGES_PER_CHUNK..]`
+    /// once every page is indexed.
+    order: Vec<String>,
+    /// The chunks made as soon as all their pages were indexed (by chunk number), so that the
+    /// index keeps each chunk's deflated file instead of its pages' JSON (a third of the size).
+    chunks: HashMap<usize, Packed>,
+}
+
+/// A chunk file made from the entries of its pages.
+struct Packed {
+    /// [`hash`] of the chunk's number and JSON.
+    json: u64,
+    /// The file.
+    bytes: Vec<u8>,
+    /// The length of each page's entry in the JSON.
+    lengths: Vec<usize>,
+}
+
+impl State {
+    /// The number of the chunk that holds `url` once every page is indexed.
+    fn chunk_of(&self, url: &str) -> Option<usize> {
+        self.order.binary_search_by(|u| u.as_str().cmp(url)).ok().map(|i| i / PAGES_PER_CHUNK)
+    }
+
+    /// Gives the pages of chunk `n` their entries back, if the chunk was packed.
+    fn unpack(&mut self, n: usize) {
+        let Some(packed) = self.chunks.remove(&n) else { return };
+        let text = String::from_utf8_lossy(&packed.bytes);
+        let json = text.split('"').nth(1).and_then(shard::unpack).unwrap_or_default();
+        let json = String::from_utf8(json).unwrap_or_default();
+        // `[` entry `,` entry ... `]`
+        let mut at = 1;
+        let urls = self.order.iter().skip(n * PAGES_PER_CHUNK);
+        for (url, len) in urls.zip(packed.lengths) {
+            if let Some(page) = self.pages.get_mut(url) {
+                page.shown = Some(json.get(at..at + len).unwrap_or_default().to_string());
+            }
+            at += len + 1;
+        }
+    }
+
+    /// Makes chunk `n`'s file and drops its pages' entries, if all its pages are indexed.
+    fn pack(&mut self, n: usize) {
+        let urls = self.order.iter().skip(n * PAGES_PER_CHUNK).take(PAGES_PER_CHUNK);
+        let entries: Option<Vec<&str>> =
+            urls.clone().map(|u| self.pages.get(u).and_then(|p| p.shown.as_deref())).collect();
+        let Some(entries) = entries.filter(|e| !e.is_empty()) else { return };
+        let (json, bytes) = chunk_file(n, &entries);
+        let packed = Packed { json, bytes, lengths: entries.iter().map(|e| e.len()).collect() };
+        for url in urls {
+            if let Some(page) = self.pages.get_mut(url) {
+                page.shown = None;
+            }
+        }
+        self.chunks.insert(n, packed);
+    }
+}
+
+/// Chunk `n` of `entries` (its pages' JSON entries): the hash of its number and JSON, and its
+/// file.
+fn chunk_file(n: usize, entries: &[&str]) -> (u64, Vec<u8>) {
+    let json = chunk_json(entries);
+    // The chunk's number is part of its file.
+    let h = hash((n, json.as_bytes()));
+    (h, script(&format!("c/{n}.js"), "chunk", n, &format!("\"{}\"", shard::pack(json.as_bytes()))).1)
+}
+
+/// The JSON of a chunk: its pages' entries in a list.
+fn chunk_json(entries: &[&str]) -> String {
+    let mut json = String::with_capacity(entries.iter().map(|e| e.len() + 1).sum::<usize>() + 1);
+    json.push('[');
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(entry);
+    }
+    json.push(']');
+    json
 }
 
 /// The search index of a handbook's pages; thread-safe to feed, so the parallel page writer
@@ -242,8 +322,19 @@ impl SearchIndex {
     /// changed, are due to be [`add`](Self::add)ed (see [`missing`](Self::missing)).
     pub fn refresh(&self, hb: &Handbook) {
         let mut state = self.state();
+        let new = page_meta(hb);
+        let mut order: Vec<String> = new.keys().cloned().collect();
+        order.sort_unstable();
+        if order != state.order {
+            // Chunks are laid out anew: every packed chunk gives its pages' entries back.
+            let packed: Vec<usize> = state.chunks.keys().copied().collect();
+            for n in packed {
+                state.unpack(n);
+            }
+            state.order = order;
+        }
         let State { meta, pages, due, .. } = &mut *state;
-        *meta = page_meta(hb);
+        *meta = new;
         pages.retain(|url, _| meta.contains_key(url));
         due.retain(|url| meta.contains_key(url));
         for (url, m) in meta.iter() {
@@ -273,8 +364,15 @@ impl SearchIndex {
             index_page(&meta, url, html, &mut Interner { cache, global: &self.terms })
         });
         let mut state = self.state();
+        let chunk = state.chunk_of(url);
+        if let Some(n) = chunk {
+            state.unpack(n);
+        }
         state.pages.insert(url.to_string(), page);
         state.due.remove(url);
+        if let Some(n) = chunk {
+            state.pack(n);
+        }
     }
 
     /// Writes the index into `out`: every file when `everything` (a full build, whose output
@@ -333,7 +431,16 @@ impl SearchIndex {
     /// `known` (with its file's hash) is not made again. Returns the chunks made or known.
     fn make_files(&self, sink: Sink, known: Option<&HashMap<u64, u64>>) -> HashMap<u64, u64> {
         let put = |(rel, bytes): (String, Vec<u8>)| sink(rel, hash(&bytes), Some(&bytes));
-        let state = self.state();
+        let mut state = self.state();
+        if state.pages.len() != state.order.len() {
+            // Some page the model names is not indexed: the chunks are laid out by the pages
+            // there are, not as they were packed.
+            let packed: Vec<usize> = state.chunks.keys().copied().collect();
+            for n in packed {
+                state.unpack(n);
+            }
+        }
+        let state = state;
         let pages: Vec<(&String, &Page)> = state.pages.iter().collect();
         // Posting lists, page by page.
         let terms = self.terms.lock().unwrap_or_else(|e| e.into_inner());
@@ -397,24 +504,22 @@ impl SearchIndex {
             .par_chunks(PAGES_PER_CHUNK)
             .enumerate()
             .map(|(n, group)| {
-                let mut json = String::from("[");
-                for (i, (_, page)) in group.iter().enumerate() {
-                    if i > 0 {
-                        json.push(',');
+                let rel = urls::search_file(&format!("c/{n}.js"));
+                let (h, made) = match state.chunks.get(&n) {
+                    Some(packed) => (packed.json, None),
+                    None => {
+                        let entries: Vec<&str> = group.iter().map(|(_, p)| p.shown.as_deref().unwrap_or("")).collect();
+                        (hash((n, chunk_json(&entries).as_bytes())), Some(entries))
                     }
-                    json.push_str(&page.shown);
-                }
-                json.push(']');
-                // The chunk's number is part of its file.
-                let h = hash((n, json.as_bytes()));
+                };
                 if let Some(&file) = known.and_then(|k| k.get(&h)) {
-                    sink(urls::search_file(&format!("c/{n}.js")), file, None);
+                    sink(rel, file, None);
                     return (h, file);
                 }
-                let packed = shard::pack(json.as_bytes());
-                let (rel, bytes) = script(&format!("c/{n}.js"), "chunk", n, &self::json(&packed));
-                let file = hash(&bytes);
-                sink(rel, file, Some(&bytes));
+                let made = made.map(|entries| chunk_file(n, &entries).1);
+                let bytes = made.as_deref().or_else(|| state.chunks.get(&n).map(|p| p.bytes.as_slice())).unwrap_or(&[]);
+                let file = hash(bytes);
+                sink(rel, file, Some(bytes));
                 (h, file)
             })
             .collect();
@@ -567,7 +672,7 @@ fn index_page(meta: &Arc<PageMeta>, url: &str, html: &str, intern: &mut Interner
     Page {
         meta: Arc::clone(meta),
         sections: sections.len().min(usize::from(u16::MAX)) as u32,
-        shown,
+        shown: Some(shown),
         terms,
         local: bytes,
     }
