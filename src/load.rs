@@ -1007,11 +1007,13 @@ fn top_list_lines(text: &str) -> Vec<usize> {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 struct RawRole {
     id: Option<Scalar>,
     title: Option<String>,
     description: Option<String>,
     responsibilities: Option<OneOrMany>,
+    member_of: Option<OneOrMany>,
 }
 
 fn load_roles(file: &Path, text: &str, diags: &mut Diagnostics) -> Vec<Role> {
@@ -1042,6 +1044,28 @@ fn load_roles(file: &Path, text: &str, diags: &mut Diagnostics) -> Vec<Role> {
             id,
             description: r.description,
             responsibilities: r.responsibilities.map(OneOrMany::into_strings).unwrap_or_default(),
+            member_of: r.member_of.map(OneOrMany::into_strings).unwrap_or_default(),
+        });
+    }
+    // `member-of` names other roles of this file: an unknown one is reported and dropped.
+    let ids: Vec<String> = out.iter().map(|r| r.id.clone()).collect();
+    for (n, role) in out.iter_mut().enumerate() {
+        let line = lines.get(n).copied().unwrap_or(1);
+        role.member_of.retain(|group| {
+            let known = ids.contains(group) && *group != role.id;
+            if !known {
+                let from = offset_of_line(text, line);
+                let from = text[from..].find("member-of").map_or(from, |i| from + i);
+                let pos = yaml::find_after(text, from, group).unwrap_or(Pos::new(line, 1));
+                let candidates: Vec<&str> = ids.iter().map(String::as_str).filter(|i| *i != role.id).collect();
+                let message = if *group == role.id {
+                    format!("role `{group}` is listed as a member of itself")
+                } else {
+                    crate::links::did_you_mean(&format!("no role `{group}` in roles.yaml"), group, &candidates)
+                };
+                diags.push(Diagnostic::warning("unknown-role", file, message).at_pos(pos));
+            }
+            known
         });
     }
     out

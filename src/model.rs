@@ -222,6 +222,9 @@ pub struct Role {
     pub title: String,
     pub description: Option<String>,
     pub responsibilities: Vec<String>,
+    /// The roles this one belongs to (`member-of`: the CEO to the executive team, say): what
+    /// is addressed to them applies to this role too.
+    pub member_of: Vec<String>,
 }
 
 /// The whole handbook as loaded from its sources.
@@ -299,6 +302,24 @@ impl Handbook {
 
     pub fn role(&self, id: &str) -> Option<&Role> {
         self.index.role.get(id).map(|&i| &self.roles[i])
+    }
+
+    /// `id` and every role it belongs to, directly or through another (`member-of`), each once,
+    /// `id` first. Unknown ids and cycles end the walk.
+    pub fn role_and_groups<'a>(&'a self, id: &'a str) -> Vec<&'a str> {
+        let mut out = vec![id];
+        let mut i = 0;
+        while i < out.len() {
+            if let Some(role) = self.role(out[i]) {
+                for group in &role.member_of {
+                    if !out.contains(&group.as_str()) {
+                        out.push(group);
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
     }
 
     pub fn decision(&self, control: &str) -> Option<&SoaDecision> {

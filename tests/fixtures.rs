@@ -134,6 +134,7 @@ fixtures!(
     soa_invalid,
     role_invalid,
     unknown_role,
+    unknown_member_role,
     config_missing,
     config_invalid,
     unknown_key,

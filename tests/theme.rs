@@ -214,6 +214,23 @@ fn role_page_groups_documents_by_type_with_the_sections_that_name_the_role() {
     );
     let it = main_of("roles/it-manager.html");
     assert!(it.contains("<h2 id=\"owned\">Documents this role owns</h2>"));
+    // The CEO belongs to the executive team (roles.yaml `member-of`): what is addressed to the
+    // team (the management review procedure) applies to the CEO, and each page links the other.
+    let ceo = main_of("roles/ceo.html");
+    in_order(
+        &ceo,
+        &[
+            "<dt>Member of</dt><dd><a href=\"../roles/executive-team.html\">Executive team</a></dd>",
+            "<h2 id=\"what-applies\">What applies to you</h2>",
+            "<a href=\"../isms/management-review.html\">",
+        ],
+    );
+    let team = main_of("roles/executive-team.html");
+    assert!(team.contains("<dt>Members</dt><dd><a href=\"../roles/ceo.html\">Chief Executive Officer</a>, "), "{team}");
+    assert!(
+        !main_of("roles/it-manager.html").contains("isms/management-review.html\">"),
+        "the IT Manager is not on the team"
+    );
 }
 
 #[test]

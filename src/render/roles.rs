@@ -4,7 +4,7 @@
 use super::risks::{RiskLink, risk_link};
 use super::*;
 use crate::markdown::{Heading, Rendered};
-use crate::model::{DocType, Document};
+use crate::model::{DocType, Document, Role};
 use crate::urls::role_url;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -84,7 +84,11 @@ impl Site<'_> {
         let hb = self.hb;
         let role = &hb.roles[i];
         let id = role.id.as_str();
-        let specific = hb.documents.iter().enumerate().filter(|(_, d)| d.audience.iter().any(|a| a == id));
+        // Written for this role, or for a role it belongs to (the CEO reads what is addressed
+        // to the executive team).
+        let groups = hb.role_and_groups(id);
+        let addressed = |d: &Document| d.audience.iter().any(|a| groups.contains(&a.as_str()));
+        let specific = hb.documents.iter().enumerate().filter(|(_, d)| addressed(d));
         let general = hb
             .documents
             .iter()
@@ -105,7 +109,7 @@ impl Site<'_> {
         let docs: Vec<RoleDoc> = applies
             .par_iter()
             .map(|&(i, d)| {
-                let sections = if id != "all-staff" && d.audience.iter().any(|a| a == id) {
+                let sections = if id != "all-staff" && addressed(d) {
                     sections_naming(&self.rendered[i], &self.document_html(i)?, &needles)
                 } else {
                     Vec::new()
@@ -116,8 +120,13 @@ impl Site<'_> {
         let links = |f: &dyn Fn(&Document) -> bool| -> Vec<Link> {
             hb.documents.iter().filter(|d| f(d)).map(Self::doc_link).collect()
         };
+        let role_links = |ids: &mut dyn Iterator<Item = &Role>| -> Vec<Link> {
+            ids.map(|r| Link { id: r.id.clone(), title: r.title.clone(), url: Some(role_url(&r.id)) }).collect()
+        };
         let mut ctx = Context::new();
         ctx.insert("role", role);
+        ctx.insert("member_of", &role_links(&mut role.member_of.iter().filter_map(|g| hb.role(g))));
+        ctx.insert("members", &role_links(&mut hb.roles.iter().filter(|r| r.member_of.iter().any(|g| g == id))));
         ctx.insert("applies", &group_by_type(docs));
         ctx.insert("owns", &links(&|d| d.owner.as_deref() == Some(id)));
         ctx.insert("approves", &links(&|d| d.approver.as_deref() == Some(id)));
