@@ -89,6 +89,15 @@ pub struct Reuse {
     docs: HashMap<String, (String, Rendered)>,
 }
 
+impl Reuse {
+    /// Puts back the scans `a` took from this cache (those it reused): a failed build leaves
+    /// the cache as it found it.
+    fn restore(&mut self, a: Analysis) {
+        let docs = a.hb.documents.into_iter().zip(a.rendered).zip(a.reused);
+        self.docs.extend(docs.filter(|(_, reused)| *reused).map(|((d, r), _)| (d.path, (d.sha256, r))));
+    }
+}
+
 /// What a document's Markdown and every page may depend on besides the documents' own text:
 /// every link target (ids, titles, paths and types of the documents, excluded documents,
 /// attachments), and every input that is not a document: the configuration (book.toml with
@@ -144,22 +153,31 @@ fn analyse_timed(
     config: Config,
     diags: &mut Diagnostics,
     timings: &mut Timings,
-    reuse: Option<&Reuse>,
+    reuse: Option<&mut Reuse>,
     memo: Option<&mut crate::load::Memo>,
 ) -> Result<Analysis, Fatal> {
     let hb = crate::load::load_with(config, diags, memo)?;
     timings.lap("load");
     let fingerprint = fingerprint(&hb);
-    let reuse = reuse.filter(|r| r.fingerprint == fingerprint);
+    // The previous scans are moved out of the cache, never copied: each exists once.
+    let mut kept: Vec<Option<Rendered>> = match reuse.filter(|r| r.fingerprint == fingerprint) {
+        Some(r) => hb
+            .documents
+            .iter()
+            .map(|d| r.docs.remove(&d.path).filter(|(sha256, _)| *sha256 == d.sha256).map(|(_, r)| r))
+            .collect(),
+        None => Vec::new(),
+    };
+    kept.resize_with(hb.documents.len(), || None);
     let targets = Targets::new(&hb);
     // Phase one is done (every target is known): render every document in parallel.
     let (rendered, reused): (Vec<Rendered>, Vec<bool>) = hb
         .documents
         .par_iter()
-        .map(|d| {
-            let kept = reuse.and_then(|r| r.docs.get(&d.path)).filter(|(sha256, _)| *sha256 == d.sha256);
-            if let Some((_, r)) = kept {
-                return (r.clone(), true);
+        .zip(kept.into_par_iter())
+        .map(|(d, kept)| {
+            if let Some(r) = kept {
+                return (r, true);
             }
             // Only what the cross-references need is kept (headings, references, anchors):
             // the HTML is made again when the page is written, and dropped.
@@ -507,11 +525,16 @@ impl Session {
         diags.extend(warnings);
         let build_dir = config.build_dir.clone();
         let theme_dir = config.theme_dir.clone();
-        let reuse = self.kept.as_ref().map(|k| &k.reuse);
+        let reuse = self.kept.as_mut().map(|k| &mut k.reuse);
         let a = analyse_timed(config, &mut diags, &mut timings, reuse, self.memo.as_mut())?;
         let counts = counts(&a);
         let mut outcome = None;
-        if !diags.has_errors() {
+        if diags.has_errors() {
+            // The scans the analysis took from the cache go back, for the next attempt.
+            if let Some(k) = &mut self.kept {
+                k.reuse.restore(a);
+            }
+        } else {
             let search = self.search.take();
             let defer = self.memo.is_some();
             match write_incremental(
@@ -789,6 +812,7 @@ fn site<'a>(a: &'a Analysis, targets: &'a Targets<'a>, print: Option<&'a PrintPl
         coverage: &a.coverage,
         soa: &a.soa,
         print,
+        pagers: Default::default(),
     }
 }
 

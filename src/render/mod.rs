@@ -58,6 +58,8 @@ pub struct Site<'a> {
     /// How print.html is made (spliced into the previous one, see [`print::PrintPlan`]), and
     /// where its layout is recorded; `None`: from scratch, not recorded.
     pub print: Option<&'a print::PrintPlan>,
+    /// Previous and next page of every page, made when the first page needs them.
+    pub pagers: std::sync::OnceLock<nav::Pagers>,
 }
 
 /// A page to write: its build-dir-relative path and bytes.
@@ -399,7 +401,6 @@ impl Site<'_> {
         g.insert("has_print", &true);
         let nav = self.nav_tree();
         g.insert("nav_static", &self.nav_static(&nav));
-        g.insert("pager", &self.pager(&nav));
         Ok(tera)
     }
 
@@ -418,6 +419,7 @@ impl Site<'_> {
         let kind = template.trim_end_matches(".html");
         ctx.insert("page_kind", kind);
         ctx.insert("section", section_of(kind));
+        ctx.insert("pager", &self.pager_of(url));
         ctx
     }
 

@@ -4,7 +4,7 @@ use super::*;
 use crate::model::Document;
 use crate::urls::generated_pages;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One entry of the navigation: a page (`u`) or a group of pages (`c`).
 #[derive(Clone, Debug, Serialize)]
@@ -27,6 +27,14 @@ impl NavItem {
 pub(super) struct Pager {
     prev: Option<Link>,
     next: Option<Link>,
+}
+
+/// The previous/next chains (documents in navigation order, controls, clauses) and where each
+/// page stands in them: made once per build, read by every page.
+pub struct Pagers {
+    chains: Vec<Vec<Link>>,
+    /// Page URL -> (chain, position).
+    at: HashMap<String, (usize, usize)>,
 }
 
 /// The auditor's pages, last in the navigation.
@@ -84,17 +92,8 @@ impl Site<'_> {
 
     /// Previous and next page, per page: documents in navigation order, controls and clauses
     /// in catalogue order.
-    pub(super) fn pager(&self, nav: &[NavItem]) -> BTreeMap<String, Pager> {
+    pub(super) fn pager(&self, nav: &[NavItem]) -> Pagers {
         let hb = self.hb;
-        let mut map = BTreeMap::new();
-        let mut chain = |seq: Vec<Link>| {
-            for (i, l) in seq.iter().enumerate() {
-                let Some(url) = l.url.clone() else { continue };
-                let prev = i.checked_sub(1).map(|p| seq[p].clone());
-                let next = seq.get(i + 1).cloned();
-                map.insert(url, Pager { prev, next });
-            }
-        };
         // Home and the documents: every group but the last (the management-system pages).
         let documents = nav[..nav.len().saturating_sub(1)]
             .iter()
@@ -104,16 +103,36 @@ impl Site<'_> {
                     .chain(g.c.iter().filter_map(|i| i.u.as_ref().map(|u| (i.t.as_str(), u))))
             })
             .map(|(t, u)| Link { id: String::new(), title: t.to_string(), url: Some(u.clone()) });
-        chain(documents.collect());
-        chain(hb.controls.iter().map(|c| self.control_link(&c.id)).map(titled).collect());
-        chain(
+        let chains: Vec<Vec<Link>> = vec![
+            documents.collect(),
+            hb.controls.iter().map(|c| self.control_link(&c.id)).map(titled).collect(),
             hb.clauses
                 .iter()
                 .map(|c| self.clause_link(&c.id))
                 .map(|l| Link { title: format!("Clause {} {}", l.id, l.title), ..l })
                 .collect(),
-        );
-        map
+        ];
+        let mut at = HashMap::new();
+        for (c, chain) in chains.iter().enumerate() {
+            for (i, l) in chain.iter().enumerate() {
+                if let Some(url) = &l.url {
+                    at.insert(url.clone(), (c, i));
+                }
+            }
+        }
+        Pagers { chains, at }
+    }
+
+    /// The `pager` a page's template gets: its own previous and next page under its URL (the
+    /// map holds this page alone, so that no page carries every page's neighbours).
+    pub(super) fn pager_of<'u>(&self, url: &'u str) -> BTreeMap<&'u str, Pager> {
+        let pagers = self.pagers.get_or_init(|| self.pager(&self.nav_tree()));
+        let mut one = BTreeMap::new();
+        if let Some(&(c, i)) = pagers.at.get(url) {
+            let chain = &pagers.chains[c];
+            one.insert(url, Pager { prev: i.checked_sub(1).map(|p| chain[p].clone()), next: chain.get(i + 1).cloned() });
+        }
+        one
     }
 
     /// The one shared navigation file: `window.ISMSBOOK_NAV = [...]`.
