@@ -84,12 +84,12 @@ impl Site<'_> {
         ctx.insert("applicable", &self.soa.iter().filter(|r| r.applicable == Some(true)).count());
         ctx.insert("excluded", &self.soa.iter().filter(|r| r.applicable == Some(false)).count());
         ctx.insert("undecided", &self.soa.iter().filter(|r| r.applicable.is_none()).count());
-        ctx.insert("rows", &rows);
         ctx.insert("themes", &themes);
         ctx.insert("statuses", &statuses);
         ctx.insert("control", &self.document_control(SOA_DOCUMENT));
         ctx.insert("crumbs", &crumbs(Vec::new(), "Statement of Applicability"));
-        self.page(tera, "soa.html", "soa.html", "Statement of Applicability", ctx)
+        let page = ("soa.html", "Statement of Applicability");
+        self.page_with_rows(tera, ("soa.html", "soa-row.html"), page, ctx, &rows)
     }
 
     /// The document-control data of a generated page that a document stands behind (the SoA's
@@ -162,11 +162,11 @@ impl Site<'_> {
         let mut ctx = Context::new();
         ctx.insert("overdue", &rows.iter().filter(|r| r.review_class == "overdue").count());
         ctx.insert("due_soon", &rows.iter().filter(|r| r.review_class == "due-soon").count());
-        ctx.insert("rows", &rows);
         ctx.insert("types", &types);
         ctx.insert("levels", &levels);
         ctx.insert("crumbs", &crumbs(Vec::new(), "Document register"));
-        self.page(tera, "register.html", "register.html", "Document register", ctx)
+        let page = ("register.html", "Document register");
+        self.page_with_rows(tera, ("register.html", "register-row.html"), page, ctx, &rows)
     }
 
     pub(super) fn coverage_page(&self, tera: &Tera) -> Result<Page, Diagnostic> {

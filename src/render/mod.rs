@@ -410,6 +410,46 @@ impl Site<'_> {
         Ok((url.to_string(), html.into_bytes()))
     }
 
+    /// Renders `template` as the page `url` like [`Site::page`], but for its one long list:
+    /// the frame gets `count` and `rows_html` (to place with `{{ rows_html | safe }}`), and
+    /// each row is rendered alone by `row_template` with `r` (plus `root` and `page_url`), so
+    /// that no template context ever holds every row: memory stays that of one row (and the
+    /// page's HTML) however long the list.
+    fn page_with_rows<T: Serialize>(
+        &self,
+        tera: &Tera,
+        (template, row_template): (&str, &str),
+        (url, title): (&str, &str),
+        mut ctx: Context,
+        rows: &[T],
+    ) -> Result<Page, Diagnostic> {
+        const ROWS: &str = "<!-- ismsbook: the rows go here -->";
+        ctx.insert("rows_html", ROWS);
+        ctx.insert("count", &rows.len());
+        let frame = render_template(tera, template, &self.page_context(template, url, title, ctx))?;
+        let Some((before, after)) = frame.split_once(ROWS).filter(|(_, after)| !after.contains(ROWS)) else {
+            return Err(Diagnostic::error(
+                "template-error",
+                Path::new(&format!("<theme>/{template}")),
+                format!("{template} does not place its rows once"),
+            )
+            .hint(format!(
+                "put `{{{{ rows_html | safe }}}}` where the rows go (each row is {row_template}; see the built-in {template})"
+            )));
+        };
+        let mut html = Vec::with_capacity(frame.len() + rows.len() * 256);
+        html.extend_from_slice(before.as_bytes());
+        let mut row_ctx = Context::new();
+        row_ctx.insert("root", &root_of(url));
+        row_ctx.insert("page_url", url);
+        for r in rows {
+            row_ctx.insert("r", r);
+            html.extend_from_slice(render_template(tera, row_template, &row_ctx)?.as_bytes());
+        }
+        html.extend_from_slice(after.as_bytes());
+        Ok((url.to_string(), html))
+    }
+
     /// `ctx` plus what every page gets: its root, URL, title, canonical URL, kind and section.
     fn page_context(&self, template: &str, url: &str, title: &str, mut ctx: Context) -> Context {
         ctx.insert("root", &root_of(url));
