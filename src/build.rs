@@ -159,8 +159,13 @@ fn analyse_timed(
     let hb = crate::load::load_with(config, diags, memo)?;
     timings.lap("load");
     let fingerprint = fingerprint(&hb);
-    // The previous scans are moved out of the cache, never copied: each exists once.
-    let mut kept: Vec<Option<Rendered>> = match reuse.filter(|r| r.fingerprint == fingerprint) {
+    // The previous scans are moved out of the cache, never copied: each exists once. Those of
+    // another fingerprint are of no use to any build from now on: they go at once.
+    let mut kept: Vec<Option<Rendered>> = match reuse {
+        Some(r) if r.fingerprint != fingerprint => {
+            r.docs = HashMap::new();
+            Vec::new()
+        }
         Some(r) => hb
             .documents
             .iter()
@@ -298,6 +303,7 @@ impl Timings {
 
     /// Ends the stage named `stage`.
     pub fn lap(&mut self, stage: &'static str) {
+        release_freed_memory();
         let now = Instant::now();
         let rss = self.on.then(|| memory_mb("VmRSS:")).flatten().unwrap_or(0);
         let cpu = self.on.then(cpu_ms).flatten().unwrap_or(0);
@@ -327,6 +333,17 @@ fn cpu_ms() -> Option<u64> {
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
     Some((user + system) * 10)
+}
+
+/// Hands the memory freed by the stage that ended back to the system: glibc keeps freed
+/// blocks in each thread's arena, so the resident size would otherwise stay at the high
+/// water mark of every earlier stage added together.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator's own heaps to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// A memory figure of this process from /proc/self/status (Linux), in MB: `VmRSS:` resident
@@ -475,8 +492,9 @@ impl Kept {
 }
 
 impl Kept {
-    fn bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+    /// Writes the cache as JSON into `w`, as it is serialised.
+    fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(w, self).map_err(std::io::Error::other)
     }
 }
 
@@ -484,7 +502,7 @@ impl Session {
     /// Writes the rebuild cache of the last build of a watched session, if not yet written.
     pub fn save(&mut self) -> Result<(), Diagnostic> {
         match (self.unsaved.take(), &self.kept) {
-            (Some(dir), Some(kept)) => output::save_cache(&dir, &kept.bytes()),
+            (Some(dir), Some(kept)) => output::save_cache(&dir, &|w| kept.write(w)),
             _ => Ok(()),
         }
     }
@@ -721,7 +739,7 @@ fn write_incremental(
     };
     match defer_cache {
         true => out.write_cache(None)?,
-        false => out.write_cache(Some(&kept.bytes()))?,
+        false => out.write_cache(Some(&|w| kept.write(w)))?,
     }
     timings.lap("cache");
     let w = out.finish()?;

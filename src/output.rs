@@ -414,13 +414,13 @@ impl Output {
     /// With `None`, the build goes without one (its caller saves it later with [`save_cache`]):
     /// a cache left in the staging folder by an older build is removed, so that none but the
     /// current one is ever found beside the output.
-    pub fn write_cache(&self, bytes: Option<&[u8]>) -> Result<(), Diagnostic> {
+    pub fn write_cache(&self, cache: Option<CacheWriter>) -> Result<(), Diagnostic> {
         if self.mode == Mode::Discard {
             return Ok(());
         }
         let path = self.dir.join(CACHE);
-        match bytes {
-            Some(bytes) => std::fs::write(&path, bytes).map_err(|e| io_error(&path, e)),
+        match cache {
+            Some(fill) => write_with(&path, fill).map_err(|e| io_error(&path, e)),
             None => match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != ErrorKind::NotFound => Err(io_error(&path, e)),
                 _ => Ok(()),
@@ -832,13 +832,24 @@ impl Write for Diverging {
 /// Writes the rebuild cache of the live output in `build_dir` after the build (atomically: a
 /// temporary file renamed over it). A cache written late describes the output all the same:
 /// if the output changed in between, its manifest no longer matches and is not trusted.
-pub fn save_cache(build_dir: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+pub fn save_cache(build_dir: &Path, cache: CacheWriter) -> Result<(), Diagnostic> {
     if !build_dir.join(MARKER).is_file() {
         return Ok(());
     }
     let path = build_dir.join(CACHE);
     let tmp = temporary(&path);
-    std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| io_error(&path, e))
+    write_with(&tmp, cache).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| io_error(&path, e))
+}
+
+/// Serialises the rebuild cache into the writer it is given: the cache goes straight into its
+/// file, never held as bytes beside the data it is made of.
+pub type CacheWriter<'a> = &'a dyn Fn(&mut dyn Write) -> std::io::Result<()>;
+
+/// Creates (or truncates) `path` and fills it through a buffer.
+fn write_with(path: &Path, fill: CacheWriter) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(path)?);
+    fill(&mut w)?;
+    w.flush()
 }
 
 /// Whether the file holds exactly `bytes` (read in blocks, so a large page is never held twice).

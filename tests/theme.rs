@@ -454,3 +454,50 @@ fn head_partial_reaches_every_page_and_print_and_a_theme_may_add_its_own_partial
         "{err}"
     );
 }
+
+#[test]
+fn soa_and_register_rows_are_their_own_templates_both_overridable() {
+    let tmp = temp_dir("theme-row-templates");
+    assert!(ismsbook(&tmp, &["init", "h"]).status.success());
+    let toml = read(&tmp.join("h/book.toml"));
+    std::fs::write(tmp.join("h/book.toml"), format!("{toml}\n[output.html]\ntheme = \"../t\"\n")).expect("toml");
+    std::fs::create_dir_all(tmp.join("t")).expect("theme dir");
+    // Only a row is overridden: the built-in frame places one per control / document.
+    std::fs::write(
+        tmp.join("t/soa-row.html"),
+        "<tr class=\"mine\"><td>{{ r.control }} {{ r.documents | length }}</td></tr>\n",
+    )
+    .expect("row");
+    std::fs::write(
+        tmp.join("t/register-row.html"),
+        "<tr class=\"mine\"><td><a href=\"{{ root }}{{ r.url }}\">{{ r.id }}</a></td></tr>\n",
+    )
+    .expect("row");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let soa = read(&tmp.join("h/book/soa.html"));
+    let controls = soa.matches("<tr class=\"mine\"><td>A.").count();
+    assert!(controls >= 2, "{soa}");
+    assert!(soa.contains(&format!("<strong>{controls}</strong> controls")), "the frame shows the count");
+    in_order(&soa, &["<tbody>\n<tr class=\"mine\"><td>A.", "</td></tr>\n</tbody>"]);
+    let register = read(&tmp.join("h/book/register.html"));
+    let rows = register.matches("<tr class=\"mine\"><td><a href=\"").count();
+    assert!(rows >= 1, "{register}");
+    assert!(register.contains(&format!("<strong>{rows}</strong> documents")));
+    // A frame that does not place the rows is a template error, not a table without rows;
+    // the last good output stays.
+    std::fs::write(
+        tmp.join("t/soa.html"),
+        "<html><body><table>{% for r in rows %}{{ r }}{% endfor %}</table></body></html>",
+    )
+    .expect("frame");
+    std::fs::write(tmp.join("t/register.html"), "<html><body><p>{{ count }} documents</p></body></html>")
+        .expect("frame");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(!run.status.success());
+    let err = stderr(&run);
+    assert!(err.contains("error[template-error]"), "{err}");
+    assert!(err.contains("register.html does not place its rows once"), "{err}");
+    assert!(err.contains("{{ rows_html | safe }}"), "{err}");
+    assert_eq!(read(&tmp.join("h/book/soa.html")), soa);
+}

@@ -130,7 +130,10 @@ impl Site<'_> {
         let mut one = BTreeMap::new();
         if let Some(&(c, i)) = pagers.at.get(url) {
             let chain = &pagers.chains[c];
-            one.insert(url, Pager { prev: i.checked_sub(1).map(|p| chain[p].clone()), next: chain.get(i + 1).cloned() });
+            one.insert(
+                url,
+                Pager { prev: i.checked_sub(1).map(|p| chain[p].clone()), next: chain.get(i + 1).cloned() },
+            );
         }
         one
     }
