@@ -231,6 +231,23 @@ fn render_template(tera: &Tera, template: &str, ctx: &Context) -> Result<String,
     tera.render(template, ctx).map_err(|e| template_error(Path::new(&format!("<theme>/{template}")), &e))
 }
 
+/// Renders `template` once per row, each with `ctx` plus the row as `var`, into `w` as it
+/// goes: the memory of one row, however many rows. `written` says what a write error means.
+fn render_rows<T: Serialize>(
+    tera: &Tera,
+    (template, var): (&str, &'static str),
+    ctx: &mut Context,
+    rows: &[T],
+    w: &mut dyn std::io::Write,
+    written: &dyn Fn(std::io::Error) -> Diagnostic,
+) -> Result<(), Diagnostic> {
+    for row in rows {
+        ctx.insert(var, row);
+        w.write_all(render_template(tera, template, ctx)?.as_bytes()).map_err(written)?;
+    }
+    Ok(())
+}
+
 fn template_error(origin: &Path, e: &tera::Error) -> Diagnostic {
     let (message, line, column) = match e.kind() {
         tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
@@ -442,10 +459,8 @@ impl Site<'_> {
         let mut row_ctx = Context::new();
         row_ctx.insert("root", &root_of(url));
         row_ctx.insert("page_url", url);
-        for r in rows {
-            row_ctx.insert("r", r);
-            html.extend_from_slice(render_template(tera, row_template, &row_ctx)?.as_bytes());
-        }
+        let written = |e: std::io::Error| Diagnostic::error("io-error", Path::new(url), e.to_string());
+        render_rows(tera, (row_template, "r"), &mut row_ctx, rows, &mut html, &written)?;
         html.extend_from_slice(after.as_bytes());
         Ok((url.to_string(), html))
     }

@@ -170,6 +170,51 @@ fn part_marker(k: usize) -> String {
     format!("\u{0}ismsbook-print-part-{k}\u{0}")
 }
 
+/// The lists of print.html that are rendered an item at a time, each by its own template
+/// with `c` (so that no template context holds every control and all its citations): the
+/// frame places each with `{{ <var> | safe }}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum List {
+    Clauses,
+    Controls,
+    SoaRows,
+}
+
+impl List {
+    /// The frame's variable.
+    fn var(self) -> &'static str {
+        match self {
+            List::Clauses => "clauses_html",
+            List::Controls => "controls_html",
+            List::SoaRows => "soa_rows_html",
+        }
+    }
+
+    /// The template of one item.
+    fn template(self) -> &'static str {
+        match self {
+            List::Clauses => "print-clause.html",
+            List::Controls => "print-control.html",
+            List::SoaRows => "print-soa-row.html",
+        }
+    }
+
+    /// What the frame gets for it, to be split at.
+    fn marker(self) -> &'static str {
+        match self {
+            List::Clauses => "\u{0}ismsbook-print-clauses\u{0}",
+            List::Controls => "\u{0}ismsbook-print-controls\u{0}",
+            List::SoaRows => "\u{0}ismsbook-print-soa-rows\u{0}",
+        }
+    }
+}
+
+/// A place in the print.html frame that is filled while the file is written.
+enum Slot {
+    Part(usize),
+    List(List),
+}
+
 /// A document of print.html, as `print-document.html` sees it (`d`).
 #[derive(Serialize)]
 struct PrintDoc<'a> {
@@ -294,15 +339,16 @@ impl Site<'_> {
         ctx.insert("home_html", &home_html);
         ctx.insert("home_anchor", &anchor_of("index.html"));
         ctx.insert("parts", &parts);
-        ctx.insert("clauses", &clauses);
-        ctx.insert("controls", &controls);
+        for list in [List::Clauses, List::Controls, List::SoaRows] {
+            ctx.insert(list.var(), list.marker());
+        }
         ctx.insert("soa_anchor", &anchor_of("soa.html"));
         ctx.insert("soa_control", &self.document_control(SOA_DOCUMENT));
         ctx.insert("edition", edition);
         ctx.insert("edition_rank", &edition_rank);
         let frame =
             render_template(tera, "print.html", &self.page_context("print.html", "print.html", "Print edition", ctx))?;
-        drop((parts, clauses, controls, home_html));
+        drop((parts, home_html));
         let mut doc_ctx = Context::new();
         doc_ctx.insert("edition", edition);
         doc_ctx.insert("edition_rank", &edition_rank);
@@ -339,9 +385,11 @@ impl Site<'_> {
         };
         let changed = out.put_stream("print.html", |w| {
             let mut w = Counting { w, at: 0 };
-            let mut rest = frame.as_str();
-            for (k, docs) in groups.iter().enumerate() {
-                let Some((before, after)) = rest.split_once(&part_marker(k)) else {
+            // Where each part's documents and each list go, in the order the frame has them.
+            let mut slots: Vec<(usize, usize, Slot)> = Vec::new();
+            for k in 0..groups.len() {
+                let marker = part_marker(k);
+                let Some(at) = frame.find(&marker) else {
                     return Err(Diagnostic::error(
                         "template-error",
                         Path::new("<theme>/print.html"),
@@ -351,7 +399,42 @@ impl Site<'_> {
                         "put `{{ p.documents | safe }}` inside `{% for p in parts %}` (see the built-in print.html)",
                     ));
                 };
-                w.write_all(before.as_bytes()).map_err(written)?;
+                slots.push((at, marker.len(), Slot::Part(k)));
+            }
+            for list in [List::Clauses, List::Controls, List::SoaRows] {
+                let at = frame.find(list.marker()).filter(|&at| !frame[at + 1..].contains(list.marker()));
+                let Some(at) = at else {
+                    return Err(Diagnostic::error(
+                        "template-error",
+                        Path::new("<theme>/print.html"),
+                        format!("print.html does not place `{}` once", list.var()),
+                    )
+                    .hint(format!(
+                        "put `{{{{ {} | safe }}}}` where they go; each is {} (see the built-in print.html)",
+                        list.var(),
+                        list.template()
+                    )));
+                };
+                slots.push((at, list.marker().len(), Slot::List(list)));
+            }
+            slots.sort_by_key(|s| s.0);
+            let mut done = 0;
+            for (at, len, slot) in slots {
+                w.write_all(&frame.as_bytes()[done..at]).map_err(written)?;
+                done = at + len;
+                let k = match slot {
+                    Slot::Part(k) => k,
+                    Slot::List(list) => {
+                        let mut ctx = doc_ctx.clone();
+                        let template = (list.template(), "c");
+                        match list {
+                            List::Clauses => render_rows(tera, template, &mut ctx, &clauses, &mut w, &written)?,
+                            _ => render_rows(tera, template, &mut ctx, &controls, &mut w, &written)?,
+                        }
+                        continue;
+                    }
+                };
+                let docs = &groups[k];
                 let batches: Vec<&[usize]> = docs.chunks(PRINT_BATCH).collect();
                 let mut ready = batches.first().map(|b| render(b));
                 for (n, batch) in batches.iter().enumerate() {
@@ -385,9 +468,8 @@ impl Site<'_> {
                     })?;
                     ready = upcoming;
                 }
-                rest = after;
             }
-            w.write_all(rest.as_bytes()).map_err(written)
+            w.write_all(&frame.as_bytes()[done..]).map_err(written)
         })?;
         if let Some(p) = self.print {
             *p.made.lock().unwrap_or_else(|e| e.into_inner()) = Some(layout);
