@@ -403,6 +403,18 @@ fn print_html_is_a_frame_and_print_document_html_each_document_both_overridable(
         ],
     );
     assert!(!html.contains("<article id=\"p-"), "the built-in print-document.html was used");
+    // The controls of the SoA table are one template each, overridable alone.
+    std::fs::write(tmp.join("t/print-soa-row.html"), "<tr class=\"mine\"><td>{{ c.control.id }}</td></tr>\n")
+        .expect("soa row");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let with_rows = read(&tmp.join("h/book/print.html"));
+    in_order(&with_rows, &["id=\"part-controls\"", "<tbody>\n<tr class=\"mine\"><td>A.", "</td></tr>\n</tbody>"]);
+    assert!(!with_rows.contains("<tr><td><a href=\"#p-controls:"), "the built-in print-soa-row.html was used");
+    std::fs::remove_file(tmp.join("t/print-soa-row.html")).expect("back to the built-in row");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(read(&tmp.join("h/book/print.html")), html);
     // A frame that does not place the documents is a template error, not a print edition
     // without them; the last good output stays.
     std::fs::write(
@@ -415,6 +427,18 @@ fn print_html_is_a_frame_and_print_document_html_each_document_both_overridable(
     let err = stderr(&run);
     assert!(err.contains("error[template-error]: print.html does not place the documents of each part"), "{err}");
     assert!(err.contains("{{ p.documents | safe }}"), "{err}");
+    assert_eq!(read(&tmp.join("h/book/print.html")), html);
+    // So is a frame that places the documents but not the controls.
+    std::fs::write(
+        tmp.join("t/print.html"),
+        "<html><body>{% for p in parts %}{{ p.documents | safe }}{% endfor %}{{ clauses_html | safe }}{{ soa_rows_html | safe }}</body></html>",
+    )
+    .expect("frame");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(!run.status.success());
+    let err = stderr(&run);
+    assert!(err.contains("error[template-error]: print.html does not place `controls_html` once"), "{err}");
+    assert!(err.contains("print-control.html"), "{err}");
     assert_eq!(read(&tmp.join("h/book/print.html")), html);
 }
 
