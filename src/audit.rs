@@ -7,12 +7,12 @@
 
 use crate::dates::Date;
 use crate::diagnostics::{Diagnostic, Pos};
-use crate::links::{CrossRef, TargetKey};
+use crate::links::TargetKey;
+use crate::markdown::Rendered;
 use crate::model::{DocType, Document, Handbook, Status};
 use crate::yaml;
-use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A section of a citing document.
@@ -43,71 +43,66 @@ pub struct Backlinks {
 
 impl Backlinks {
     /// Builds backlinks from front-matter declarations and the references of each document
-    /// (`refs[i]` belongs to `hb.documents[i]`).
-    pub fn new(hb: &Handbook, refs: &[&[CrossRef]]) -> Self {
-        /// Per citing document index: (declared, the sections of its citations).
-        type Citing<'r> = BTreeMap<usize, (bool, BTreeSet<&'r (String, String)>)>;
-        let mut acc: HashMap<TargetKey, Citing> = HashMap::new();
-        fn slot<'m, 'r>(
-            acc: &'m mut HashMap<TargetKey, Citing<'r>>,
-            key: &TargetKey,
-            i: usize,
-        ) -> &'m mut (bool, BTreeSet<&'r (String, String)>) {
-            if !acc.contains_key(key) {
-                acc.insert(key.clone(), BTreeMap::new());
-            }
-            acc.get_mut(key).map(|docs| docs.entry(i).or_default()).unwrap_or_else(|| unreachable!("inserted above"))
-        }
+    /// (`scans[i]` belongs to `hb.documents[i]`).
+    pub fn new(hb: &Handbook, scans: &[Rendered]) -> Self {
+        // What each document declares in its front matter (the rows below borrow them).
+        let declared: Vec<Vec<TargetKey>> = hb
+            .documents
+            .iter()
+            .map(|doc| {
+                let controls = doc.controls.iter().filter(|c| hb.control(c).is_some());
+                let clauses = doc.clauses.iter().filter(|c| hb.clause(c).is_some());
+                controls
+                    .map(|c| TargetKey::Control(c.clone()))
+                    .chain(clauses.map(|c| TargetKey::Clause(c.clone())))
+                    .collect()
+            })
+            .collect();
+        // One flat row per declaration and per reference: (target, citing document, declared,
+        // section (anchor, title)), sorted, so that each target's citations and each citation's
+        // sections lie side by side (a flat vector, not a map of sets per target and document).
+        type Row<'r> = (&'r TargetKey, usize, bool, Option<(&'r str, &'r str)>);
+        let mut rows: Vec<Row> = Vec::new();
         for (i, doc) in hb.documents.iter().enumerate() {
-            let declared = doc
-                .controls
-                .iter()
-                .filter(|c| hb.control(c).is_some())
-                .map(|c| TargetKey::Control(c.clone()))
-                .chain(doc.clauses.iter().filter(|c| hb.clause(c).is_some()).map(|c| TargetKey::Clause(c.clone())));
-            for key in declared {
-                slot(&mut acc, &key, i).0 = true;
-            }
-            for r in refs.get(i).copied().unwrap_or_default() {
+            rows.extend(declared[i].iter().map(|key| (key, i, true, None)));
+            let Some(scan) = scans.get(i) else { continue };
+            for r in &scan.refs {
                 if matches!(&r.target, TargetKey::Document(id) if *id == doc.id) {
                     continue;
                 }
-                let entry = slot(&mut acc, &r.target, i);
-                if let Some(section) = &r.section {
-                    entry.1.insert(section);
-                }
+                let heading = r.section.and_then(|s| scan.headings.get(s as usize));
+                rows.push((&r.target, i, false, heading.map(|h| (h.id.as_str(), h.title.as_str()))));
             }
         }
+        rows.sort_unstable();
         let shared: Vec<[Arc<str>; 3]> = hb
             .documents
             .iter()
             .map(|d| [d.id.as_str().into(), d.title.as_str().into(), d.url.as_str().into()])
             .collect();
-        let map = acc
-            .into_par_iter()
-            .map(|(key, docs)| {
-                let mut cites: Vec<Citation> = docs
-                    .into_iter()
-                    .map(|(i, (declared, sections))| {
-                        let [id, title, url] = shared[i].clone();
-                        Citation {
-                            id,
-                            title,
-                            url,
-                            declared,
-                            sections: sections
-                                .into_iter()
-                                .map(|(anchor, title)| Section { anchor: anchor.clone(), title: title.clone() })
-                                .collect(),
-                        }
-                    })
-                    .collect();
-                cites.sort_by(|a, b| crate::model::compare_ids(&a.id, &b.id));
-                (key, cites)
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect();
+        let mut map = BTreeMap::new();
+        for target in rows.chunk_by(|a, b| a.0 == b.0) {
+            let mut cites: Vec<Citation> = target
+                .chunk_by(|a, b| a.1 == b.1)
+                .map(|doc| {
+                    let [id, title, url] = shared[doc[0].1].clone();
+                    let mut sections: Vec<(&str, &str)> = doc.iter().filter_map(|r| r.3).collect();
+                    sections.dedup();
+                    Citation {
+                        id,
+                        title,
+                        url,
+                        declared: doc.iter().any(|r| r.2),
+                        sections: sections
+                            .into_iter()
+                            .map(|(anchor, title)| Section { anchor: anchor.to_string(), title: title.to_string() })
+                            .collect(),
+                    }
+                })
+                .collect();
+            cites.sort_by(|a, b| crate::model::compare_ids(&a.id, &b.id));
+            map.insert(target[0].0.clone(), cites);
+        }
         Backlinks { map }
     }
 

@@ -238,9 +238,7 @@ fn analyse_timed(
     drop(targets);
     let mut hb = hb;
     publishable_attachments(&mut hb, &rendered);
-    let refs: Vec<&[crate::links::CrossRef]> = rendered.iter().map(|r| r.refs.as_slice()).collect();
-    let backlinks = Backlinks::new(&hb, &refs);
-    drop(refs);
+    let backlinks = Backlinks::new(&hb, &rendered);
     timings.lap("backlinks");
     let soa = audit::soa_rows(&hb, &backlinks);
     let mut coverage = audit::coverage(&hb, &backlinks);
@@ -479,7 +477,7 @@ struct Kept {
 }
 
 /// The version of the cache's layout: a cache of another layout is ignored.
-const CACHE_FORMAT: &str = "ismsbook-rebuild-cache 2";
+const CACHE_FORMAT: &str = "ismsbook-rebuild-cache 3";
 
 impl Kept {
     /// The cache in `build_dir`, if there is one of this layout that reads (a missing, corrupt

@@ -38,8 +38,9 @@ pub enum TargetKey {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CrossRef {
     pub target: TargetKey,
-    /// The section of the citing document: (anchor, heading), `None` before the first `##`.
-    pub section: Option<(String, String)>,
+    /// The section of the citing document: the index of its `##`/`###` heading in the
+    /// document's headings (not a copy of its anchor and title), `None` before the first one.
+    pub section: Option<u32>,
 }
 
 /// A `#anchor` to verify once every page's headings are known.

@@ -126,7 +126,8 @@ fn render_with(src: &Source, targets: &Targets, html: bool) -> Rendered {
     let mut out = Rendered::default();
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut events: Vec<Event> = Vec::new();
-    let mut section: Option<(String, String)> = None;
+    // The `##`/`###` heading the text is under: its index in `out.headings`.
+    let mut section: Option<u32> = None;
     let mut parser = Parser::new_ext(markdown, options()).into_offset_iter();
     let lines = LineIndex::new(src.text);
     // The HTML block being read: its text and (offset in it, offset in the source) per line.
@@ -156,7 +157,7 @@ fn render_with(src: &Source, targets: &Targets, html: bool) -> Rendered {
                 let id = unique_id(&base, &mut used_ids);
                 let title = text.trim().to_string();
                 if level != HeadingLevel::H1 {
-                    section = Some((id.clone(), title.clone()));
+                    section = u32::try_from(out.headings.len()).ok();
                 }
                 out.headings.push(Heading { level: level as u8, id: id.clone(), title });
                 // Hidden from screen readers and out of the Tab order: the heading itself is the landmark.
@@ -268,7 +269,7 @@ fn raw_html(
     lines: &LineIndex,
     fragment: &str,
     map: &[(usize, usize)],
-    section: &Option<(String, String)>,
+    section: &Option<u32>,
     out: &mut Rendered,
 ) -> String {
     if !fragment.contains('<') {
@@ -359,7 +360,7 @@ fn wikilink<'e>(
     has_pothole: bool,
     body: Vec<Event<'e>>,
     pos: Pos,
-    section: &Option<(String, String)>,
+    section: &Option<u32>,
     out: &mut Rendered,
     events: &mut Vec<Event<'e>>,
 ) {
@@ -463,7 +464,7 @@ fn wikilink<'e>(
             _ => events.push(Event::Text(text.into())),
         }
         events.push(Event::End(TagEnd::Link));
-        out.refs.push(CrossRef { target: key, section: section.clone() });
+        out.refs.push(CrossRef { target: key, section: *section });
     }
 }
 
@@ -497,7 +498,7 @@ fn relative_link(
     root: &str,
     dest: &str,
     pos: Pos,
-    section: &Option<(String, String)>,
+    section: &Option<u32>,
     out: &mut Rendered,
 ) -> LinkFate {
     if let Some(scheme) = html::dangerous_scheme(dest) {
@@ -546,7 +547,7 @@ fn relative_link(
         return match targets.resolve_path(&joined) {
             Some(Target::Document(i)) => {
                 let doc = &targets.hb.documents[i];
-                out.refs.push(CrossRef { target: TargetKey::Document(doc.id.clone()), section: section.clone() });
+                out.refs.push(CrossRef { target: TargetKey::Document(doc.id.clone()), section: *section });
                 let mut url = format!("{root}{}", doc.url);
                 if let Some(a) = anchor {
                     out.anchors.push(AnchorCheck {
