@@ -331,3 +331,22 @@ fn snippets_show_the_text_around_the_match() {
     let marked = b.js("return [...document.querySelectorAll('#search-results .search-hit:first-child .search-snippet mark')].map(m => m.textContent.toLowerCase())");
     assert!(marked.as_array().unwrap().iter().any(|m| m.as_str() == Some(SNIPPET_QUERY)), "{marked}");
 }
+
+#[test]
+fn words_of_neighbouring_elements_stay_apart_in_the_index() {
+    // A document's classification banner is two elements side by side; its words must not run
+    // together into one term ("internalPOL-AC") in the section text that snippets show.
+    let (_tmp, out) = sample_site("search-banner-words");
+    let chunks: Vec<String> = search_files(&out)
+        .into_iter()
+        .filter(|(p, _)| p.parent().is_some_and(|d| d.ends_with("search/c")))
+        .map(|(_, text)| text)
+        .collect();
+    assert!(chunks.iter().any(|c| c.contains("internal POL-AC · version")), "no banner text in any chunk");
+    for level in ["public", "internal", "confidential"] {
+        for prefix in ["POL-", "PRO-", "GDL-", "STD-", "REC-", "ISMS-"] {
+            let glued = format!("{level}{prefix}");
+            assert!(!chunks.iter().any(|c| c.contains(&glued)), "`{glued}` glued in a chunk");
+        }
+    }
+}
