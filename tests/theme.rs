@@ -25,6 +25,17 @@ fn main_of(rel: &str) -> String {
     html[start..end].to_string()
 }
 
+/// A new handbook `h` (from `init`) in a temp folder, whose book.toml takes its theme from the
+/// folder `t` beside it (made empty). Returns the temp folder.
+fn book_with_theme(name: &str) -> std::path::PathBuf {
+    let tmp = temp_dir(name);
+    assert!(ismsbook(&tmp, &["init", "h"]).status.success());
+    let toml = read(&tmp.join("h/book.toml"));
+    std::fs::write(tmp.join("h/book.toml"), format!("{toml}\n[output.html]\ntheme = \"../t\"\n")).expect("toml");
+    std::fs::create_dir_all(tmp.join("t")).expect("theme dir");
+    tmp
+}
+
 /// Asserts that `needles` occur in `text` in this order.
 fn in_order(text: &str, needles: &[&str]) {
     let mut at = 0;
@@ -378,11 +389,7 @@ fn init_theme_writes_the_default_theme_out_for_editing() {
 
 #[test]
 fn print_html_is_a_frame_and_print_document_html_each_document_both_overridable() {
-    let tmp = temp_dir("theme-print-parts");
-    assert!(ismsbook(&tmp, &["init", "h"]).status.success());
-    let toml = read(&tmp.join("h/book.toml"));
-    std::fs::write(tmp.join("h/book.toml"), format!("{toml}\n[output.html]\ntheme = \"../t\"\n")).expect("toml");
-    std::fs::create_dir_all(tmp.join("t")).expect("theme dir");
+    let tmp = book_with_theme("theme-print-parts");
     // Only the per-document partial is overridden: the built-in frame places it in each part.
     std::fs::write(
         tmp.join("t/print-document.html"),
@@ -444,11 +451,7 @@ fn print_html_is_a_frame_and_print_document_html_each_document_both_overridable(
 
 #[test]
 fn head_partial_reaches_every_page_and_print_and_a_theme_may_add_its_own_partials() {
-    let tmp = temp_dir("theme-partials");
-    assert!(ismsbook(&tmp, &["init", "h"]).status.success());
-    let toml = read(&tmp.join("h/book.toml"));
-    std::fs::write(tmp.join("h/book.toml"), format!("{toml}\n[output.html]\ntheme = \"../t\"\n")).expect("toml");
-    std::fs::create_dir_all(tmp.join("t")).expect("theme dir");
+    let tmp = book_with_theme("theme-partials");
     // One override of head.html reaches the pages (through base.html) and the print edition.
     std::fs::write(tmp.join("t/head.html"), "<meta charset=\"utf-8\">\n<meta name=\"x-brand\" content=\"acme\">\n")
         .expect("head");
@@ -481,11 +484,7 @@ fn head_partial_reaches_every_page_and_print_and_a_theme_may_add_its_own_partial
 
 #[test]
 fn soa_and_register_rows_are_their_own_templates_both_overridable() {
-    let tmp = temp_dir("theme-row-templates");
-    assert!(ismsbook(&tmp, &["init", "h"]).status.success());
-    let toml = read(&tmp.join("h/book.toml"));
-    std::fs::write(tmp.join("h/book.toml"), format!("{toml}\n[output.html]\ntheme = \"../t\"\n")).expect("toml");
-    std::fs::create_dir_all(tmp.join("t")).expect("theme dir");
+    let tmp = book_with_theme("theme-row-templates");
     // Only a row is overridden: the built-in frame places one per control / document.
     std::fs::write(
         tmp.join("t/soa-row.html"),
