@@ -520,7 +520,7 @@ fn soa_and_register_rows_are_their_own_templates_both_overridable() {
     assert!(!run.status.success());
     let err = stderr(&run);
     assert!(err.contains("error[template-error]"), "{err}");
-    assert!(err.contains("register.html does not place its rows once"), "{err}");
+    assert!(err.contains("register.html does not place `rows_html` once"), "{err}");
     assert!(err.contains("{{ rows_html | safe }}"), "{err}");
     assert_eq!(read(&tmp.join("h/book/soa.html")), soa);
 }

@@ -248,6 +248,22 @@ fn render_rows<T: Serialize>(
     Ok(())
 }
 
+/// Where `marker` stands in the rendered `frame` of the theme's `template`, when it stands
+/// there exactly once: the place of the items that `item_template` renders one at a time, which
+/// the frame shows with `{{ var | safe }}`. Otherwise the theme error that says so.
+fn placed_once(frame: &str, marker: &str, template: &str, var: &str, item_template: &str) -> Result<usize, Diagnostic> {
+    frame.find(marker).filter(|&at| !frame[at + marker.len()..].contains(marker)).ok_or_else(|| {
+        Diagnostic::error(
+            "template-error",
+            Path::new(&format!("<theme>/{template}")),
+            format!("{template} does not place `{var}` once"),
+        )
+        .hint(format!(
+            "put `{{{{ {var} | safe }}}}` where they go; each is {item_template} (see the built-in {template})"
+        ))
+    })
+}
+
 fn template_error(origin: &Path, e: &tera::Error) -> Diagnostic {
     let (message, line, column) = match e.kind() {
         tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
@@ -444,16 +460,8 @@ impl Site<'_> {
         ctx.insert("rows_html", ROWS);
         ctx.insert("count", &rows.len());
         let frame = render_template(tera, template, &self.page_context(template, url, title, ctx))?;
-        let Some((before, after)) = frame.split_once(ROWS).filter(|(_, after)| !after.contains(ROWS)) else {
-            return Err(Diagnostic::error(
-                "template-error",
-                Path::new(&format!("<theme>/{template}")),
-                format!("{template} does not place its rows once"),
-            )
-            .hint(format!(
-                "put `{{{{ rows_html | safe }}}}` where the rows go (each row is {row_template}; see the built-in {template})"
-            )));
-        };
+        let at = placed_once(&frame, ROWS, template, "rows_html", row_template)?;
+        let (before, after) = (&frame[..at], &frame[at + ROWS.len()..]);
         let mut html = Vec::with_capacity(frame.len() + rows.len() * 256);
         html.extend_from_slice(before.as_bytes());
         let mut row_ctx = Context::new();

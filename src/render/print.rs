@@ -402,19 +402,7 @@ impl Site<'_> {
                 slots.push((at, marker.len(), Slot::Part(k)));
             }
             for list in [List::Clauses, List::Controls, List::SoaRows] {
-                let at = frame.find(list.marker()).filter(|&at| !frame[at + 1..].contains(list.marker()));
-                let Some(at) = at else {
-                    return Err(Diagnostic::error(
-                        "template-error",
-                        Path::new("<theme>/print.html"),
-                        format!("print.html does not place `{}` once", list.var()),
-                    )
-                    .hint(format!(
-                        "put `{{{{ {} | safe }}}}` where they go; each is {} (see the built-in print.html)",
-                        list.var(),
-                        list.template()
-                    )));
-                };
+                let at = placed_once(&frame, list.marker(), "print.html", list.var(), list.template())?;
                 slots.push((at, list.marker().len(), Slot::List(list)));
             }
             slots.sort_by_key(|s| s.0);
