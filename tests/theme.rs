@@ -58,7 +58,7 @@ fn document_page_shows_title_then_metadata_then_body_then_controls_references_an
             "<a href=\"../index.html\">Home</a>",
             "policies",
             "<span aria-current=\"page\">Access Control Policy</span>",
-            "class=\"cls-banner cls-rank-1\"><span>internal</span>",
+            "class=\"cls-banner cls-rank-1\" data-nosearch><span>internal</span>",
             "<h1 id=\"access-control-policy\">Access Control Policy</h1>",
             "aria-label=\"Document control\"",
             "<dt>Owner</dt><dd><a href=\"../roles/it-manager.html\">IT Manager</a>",
