@@ -97,6 +97,14 @@ fn register_pages_heat_maps_csv_and_json() {
     assert!(r2.contains("<a href=\"../docs/patching.html\">Patching guide</a>"), "document citing R-002");
     let r3 = read(&book.join("risks/R-003.html"));
     assert!(r3.contains("within the acceptance threshold"));
+    // The register and each risk carry the breadcrumb every other page has.
+    assert!(
+        index.contains("<a href=\"../index.html\">Home</a></li><li><span aria-current=\"page\">Risk register</span>")
+    );
+    assert!(r3.contains(
+        "<a href=\"../index.html\">Home</a></li><li><a href=\"../risks/index.html\">Risk register</a></li>\
+         <li><span aria-current=\"page\">R-003 "
+    ));
 
     // SoA justifications link the risks they cite, on soa.html and on the control page.
     assert!(read(&book.join("soa.html")).contains("<td>Required by risk <a href=\"risks/R-001.html\">R-001</a></td>"));

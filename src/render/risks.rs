@@ -52,6 +52,7 @@ impl Site<'_> {
         let treatments: Vec<&str> = crate::risk::Treatment::ALL.iter().map(|t| t.as_str()).collect();
         let mut ctx = Context::new();
         ctx.insert("reg", reg);
+        ctx.insert("crumbs", &crumbs(Vec::new(), "Risk register"));
         ctx.insert("rows", &rows);
         ctx.insert("levels", &reg.method.level_names());
         ctx.insert("owners", &owners);
@@ -105,6 +106,10 @@ impl Site<'_> {
             crate::risk::cited_by_soa(hb, reg, &r.id).into_iter().map(|c| self.control_link(c)).collect();
         let mut ctx = Context::new();
         ctx.insert("risk", r);
+        ctx.insert(
+            "crumbs",
+            &crumbs(vec![step("Risk register", "risks/index.html")], &format!("{} {}", r.id, r.title)),
+        );
         ctx.insert("method", &reg.method);
         ctx.insert("owner", &r.owner.as_deref().map(|o| self.who(o)));
         ctx.insert("accepted_by", &r.accepted.as_ref().map(|a| self.who(&a.by)));
