@@ -44,6 +44,9 @@ fn check_queries(b: &Browser, site: &str) {
         ("A.9.2.3", "controls/A.8.2.html"),
         ("POL-AC", "policies/access-control.html"),
         ("backup restore", "procedures/backup-restore-test.html"),
+        // The rule an employee must follow comes before the control's generic text that also
+        // says "USB" (page-type weighting in search.js).
+        ("usb", "policies/asset-management.html#what-you-must-do"),
     ] {
         let hits = type_query(b, q);
         let first = hits.first().map(|h| page_of(h, site)).unwrap_or_default();

@@ -2,7 +2,9 @@
 // The index lives next to this file (search/index.js, t/, v/, c/) and is loaded piece by piece
 // with <script> tags, so it works from file:// (no fetch) and under any sub-path. The word
 // rules mirror src/search/tokenize.rs; ranking: exact id, then score (title > heading > body,
-// tf and length normalised at build time) weighted by rarity (idf). A hit is a section:
+// tf and length normalised at build time) weighted by rarity (idf) and by the page's type
+// (KIND_WEIGHT: the organisation's own documents before the catalogue, risks and the auditor
+// tables, which restate or list them). A hit is a section:
 // page * 65536 + its number within the page. Section chunks are deflated JSON, inflated with
 // the browser's DecompressionStream.
 (function () {
@@ -258,6 +260,14 @@
       }));
     }).then(function () { return clauses; });
   }
+  // What a word match counts for on each type of page. An employee who types "usb" wants the
+  // rule they must follow (a policy, procedure, guideline...) before the control's generic
+  // guidance, the risk that mentions it or the SoA row that lists it; ids are not weighted.
+  var KIND_WEIGHT = { control: 0.7, clause: 0.7, risk: 0.7, role: 0.7, audit: 0.5 };
+  function kindWeight(sec) {
+    var k = manifest.kinds[VALUE[manifest.codes[2 * pageOf(sec)]]];
+    return KIND_WEIGHT[k] || 1;
+  }
   function rank(clauses) {
     if (!clauses.length) { return []; }
     var N = manifest.sections, acc = null;
@@ -267,7 +277,7 @@
         var df = a.p.size, idf = Math.log(1 + (N - df + 0.5) / (df + 0.5));
         a.p.forEach(function (score, sec) {
           var tier = a.term[0] === "#" ? score : 0;
-          var v = tier ? 1000 : idf * score * a.weight;
+          var v = tier ? 1000 : idf * score * a.weight * kindWeight(sec);
           var b = best.get(sec);
           if (!b) { best.set(sec, { v: v, tier: tier }); }
           else { b.v = Math.max(b.v, v); b.tier = Math.max(b.tier, tier); }
