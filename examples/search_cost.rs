@@ -67,11 +67,22 @@ fn main() {
         })
         .sum();
     println!("+ tokens: {n} in {:.0} ms ({:.0} ms CPU)", t.elapsed().as_secs_f64() * 1e3, (cpu() - c) * 1e3);
+    let inuse = || unsafe { libc::mallinfo2() }.uordblks as f64 / 1e6;
     for _ in 0..repeat {
+        let before = inuse();
         let ix = SearchIndex::new(&a.hb);
         let (t, c) = (Instant::now(), cpu());
         pages.par_iter().for_each(|(url, html)| ix.add(url, html));
         let (added, added_cpu) = (t.elapsed(), cpu() - c);
+        let heap = ix.heap();
+        let parts: Vec<String> = heap.iter().map(|(part, n)| format!("{part} {:.1}", *n as f64 / 1e6)).collect();
+        let total: usize = heap.iter().map(|(_, n)| n).sum();
+        println!(
+            "index holds {:.1} MB: {}; malloc in use +{:.1} MB",
+            total as f64 / 1e6,
+            parts.join(", "),
+            inuse() - before
+        );
         let (t, c) = (Instant::now(), cpu());
         let files = ix.files();
         let (made, made_cpu) = (t.elapsed(), cpu() - c);
@@ -85,5 +96,8 @@ fn main() {
             files.len(),
             bytes as f64 / 1e6
         );
+        drop(files);
+        drop(ix);
+        println!("after the index is dropped: malloc in use +{:.1} MB", inuse() - before);
     }
 }

@@ -86,10 +86,42 @@ struct Page {
     /// [[anchor, heading, text], ...]]`; `None` while its chunk is kept packed
     /// ([`State::chunks`]).
     shown: Option<String>,
-    /// `(term, end of its postings in local)`: each term's postings on this page, encoded
-    /// ([`shard::push_sections`]) one after the other in `local`.
-    terms: Vec<(u32, u32)>,
-    local: Vec<u8>,
+    /// The page's postings, term by term in increasing term number: the gap from the previous
+    /// term's number ([`push_term_gap`], bytes of 128 and above), then the term's postings on
+    /// this page as [`shard::push_sections`] encodes them (base-64 digits, ASCII).
+    postings: Box<[u8]>,
+}
+
+/// Appends the gap (at least 1) between two term numbers of a page's postings: 6 bits per
+/// byte, each byte with its top bit set (so that it is told from a posting digit), the second
+/// bit set on every byte but the last.
+fn push_term_gap(out: &mut Vec<u8>, mut gap: u32) {
+    while gap >= 64 {
+        out.push(0xC0 | (gap & 63) as u8);
+        gap >>= 6;
+    }
+    out.push(0x80 | gap as u8);
+}
+
+/// Calls `each(term, postings)` for every term of a page's postings ([`Page::postings`]).
+fn page_terms(postings: &[u8], mut each: impl FnMut(u32, &[u8])) {
+    let (mut i, mut next) = (0, 0u32);
+    while i < postings.len() {
+        let (mut gap, mut shift) = (0u32, 0);
+        while let Some(&b) = postings.get(i).filter(|&&b| b >= 0x80) {
+            gap |= u32::from(b & 63) << shift;
+            shift += 6;
+            i += 1;
+            if b & 0x40 == 0 {
+                break;
+            }
+        }
+        let term = next + gap - 1;
+        next = term + 1;
+        let start = i;
+        i += postings[i..].iter().take_while(|&&b| b < 0x80).count();
+        each(term, &postings[start..i]);
+    }
 }
 
 /// Every term ever seen, numbered (numbers are never reused; a term no page holds any more is
@@ -415,6 +447,20 @@ impl SearchIndex {
         self.files.lock().unwrap_or_else(|e| e.into_inner()).hashes.keys().cloned().collect()
     }
 
+    /// What the index holds in memory, in bytes, by part (the lengths of its buffers, not
+    /// counting the allocator's overhead): for measuring (`examples/search_cost`).
+    pub fn heap(&self) -> Vec<(&'static str, usize)> {
+        let state = self.state();
+        let terms = self.terms.lock().unwrap_or_else(|e| e.into_inner());
+        let pages = state.pages.values();
+        vec![
+            ("postings", pages.clone().map(|p| p.postings.len()).sum()),
+            ("entries", pages.map(|p| p.shown.as_ref().map_or(0, |s| s.len())).sum()),
+            ("chunks", state.chunks.values().map(|c| c.bytes.capacity() + c.lengths.capacity() * 8).sum()),
+            ("terms", terms.names.iter().map(|n| 2 * n.len() + 16 + 4 + 16).sum()),
+        ]
+    }
+
     /// The files of `search/` (build-dir-relative paths, sorted) and their bytes.
     pub fn files(&self) -> Vec<(String, Vec<u8>)> {
         let files = Mutex::new(BTreeMap::new());
@@ -449,14 +495,12 @@ impl SearchIndex {
         let mut last = vec![0u32; names.len()];
         for (p, (_, page)) in pages.iter().enumerate() {
             let p = p as u32 + 1;
-            let mut start = 0;
-            for &(t, end) in &page.terms {
+            page_terms(&page.postings, |t, postings| {
                 let list = &mut lists[t as usize];
                 shard::push_page_gap(list, p - last[t as usize]);
-                list.extend_from_slice(&page.local[start as usize..end as usize]);
+                list.extend_from_slice(postings);
                 last[t as usize] = p;
-                start = end;
-            }
+            });
         }
         drop(last);
         let mut named: Vec<(&str, &[u8])> =
@@ -655,14 +699,14 @@ fn index_page(meta: &Arc<PageMeta>, url: &str, html: &str, intern: &mut Interner
     }
     // Each term's postings together, in section order.
     postings.sort_unstable();
-    let mut terms = Vec::new();
-    let mut bytes = Vec::with_capacity(postings.len() + postings.len() / 4);
-    let mut i = 0;
+    let mut bytes = Vec::with_capacity(postings.len() * 3);
+    let (mut i, mut next) = (0, 0u32);
     while i < postings.len() {
         let t = postings[i] >> 24;
         let j = i + postings[i..].iter().take_while(|&&p| p >> 24 == t).count();
+        push_term_gap(&mut bytes, t as u32 + 1 - next);
+        next = t as u32 + 1;
         shard::push_sections(&mut bytes, postings[i..j].iter().map(|&p| ((p >> 8) as u16, p as u8)));
-        terms.push((t as u32, bytes.len() as u32));
         i = j;
     }
     intern.cache.postings = postings;
@@ -673,8 +717,7 @@ fn index_page(meta: &Arc<PageMeta>, url: &str, html: &str, intern: &mut Interner
         meta: Arc::clone(meta),
         sections: sections.len().min(usize::from(u16::MAX)) as u32,
         shown: Some(shown),
-        terms,
-        local: bytes,
+        postings: bytes.into_boxed_slice(),
     }
 }
 
@@ -693,7 +736,12 @@ fn json(value: &impl Serialize) -> String {
 
 /// `search/<rel>` holding `ISMSBOOK_SEARCH.<method>(n, <json>);`.
 fn script(rel: &str, method: &str, n: usize, json: &str) -> (String, Vec<u8>) {
-    (urls::search_file(rel), format!("ISMSBOOK_SEARCH.{method}({n},{json});\n").into_bytes())
+    let n = n.to_string();
+    let parts = ["ISMSBOOK_SEARCH.", method, "(", &n, ",", json, ");\n"];
+    // Made at its exact size: chunks are kept in memory while the pages are indexed.
+    let mut bytes = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| bytes.extend_from_slice(p.as_bytes()));
+    (urls::search_file(rel), bytes)
 }
 
 /// Scores the terms of one section at a time: each distinct term gets its best field score
@@ -801,6 +849,21 @@ mod tests {
         // Ids outrank everything and stay within one digit.
         let ids = score(&[], &[(9, ID_EXACT), (9, ID_SHORT)]);
         assert_eq!(ids[&9], ID_EXACT);
+    }
+
+    #[test]
+    fn page_postings_read_back_term_by_term() {
+        let terms: [(u32, &[u8]); 5] = [(0, b"1"), (1, b"2AB"), (63, b"3"), (64, b"_-"), (300_000, b"0")];
+        let mut bytes = Vec::new();
+        let mut next = 0;
+        for (t, digits) in terms {
+            push_term_gap(&mut bytes, t + 1 - next);
+            bytes.extend_from_slice(digits);
+            next = t + 1;
+        }
+        let mut back = Vec::new();
+        page_terms(&bytes, |t, d| back.push((t, d.to_vec())));
+        assert_eq!(back, terms.map(|(t, d)| (t, d.to_vec())));
     }
 
     #[test]
