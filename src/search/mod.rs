@@ -40,7 +40,6 @@ use crate::diagnostics::Diagnostic;
 use crate::model::Handbook;
 use crate::output::Output;
 use crate::urls;
-use ahash::AHashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -128,7 +127,7 @@ fn page_terms(postings: &[u8], mut each: impl FnMut(u32, &[u8])) {
 /// left out of the files).
 #[derive(Default)]
 struct Terms {
-    ids: AHashMap<Box<str>, u32>,
+    ids: TermMap,
     names: Vec<Box<str>>,
 }
 
@@ -271,8 +270,11 @@ struct TermCache {
     /// The index these numbers belong to.
     owner: u64,
     /// ASCII words as written (`Passwords`, `A.5.15`) -> the number of their term: words of up
-    /// to 16 bytes by their bytes in one number (no word holds a zero byte), longer ones here.
-    short: HashMap<u128, u32, foldhash::fast::FixedState>,
+    /// to 8 bytes (most words) and of 9 to 16 bytes by their bytes in one number (no word holds
+    /// a zero byte; two tables, so that the one most words use has half-size entries and stays
+    /// in the processor's cache), longer ones in `words`.
+    short: HashMap<u64, u32, foldhash::fast::FixedState>,
+    medium: HashMap<u128, u32, foldhash::fast::FixedState>,
     words: TermMap,
     /// Terms -> numbers.
     terms: TermMap,
@@ -308,7 +310,8 @@ impl Interner<'_> {
             tokenize::Token::Term(t) => self.term(t),
             tokenize::Token::Word(w, short) => {
                 let known = match short {
-                    Some(key) => self.cache.short.get(&key),
+                    Some(key) if w.len() <= 8 => self.cache.short.get(&(key as u64)),
+                    Some(key) => self.cache.medium.get(&key),
                     None => self.cache.words.get(w),
                 };
                 if let Some(&id) = known {
@@ -319,7 +322,8 @@ impl Interner<'_> {
                 let id = self.term(&term);
                 self.cache.term = term;
                 match short {
-                    Some(key) => self.cache.short.insert(key, id),
+                    Some(key) if w.len() <= 8 => self.cache.short.insert(key as u64, id),
+                    Some(key) => self.cache.medium.insert(key, id),
                     None => self.cache.words.insert(w.into(), id),
                 };
                 id
@@ -333,7 +337,8 @@ static INDEXES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 
 /// A hash for telling whether bytes changed (fixed seeds: the same in every run).
 fn hash(value: impl std::hash::Hash) -> u64 {
-    ahash::RandomState::with_seeds(0x6973, 0x6d73, 0x626f, 0x6f6b).hash_one(value)
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x6973_6d73_626f_6f6b).hash_one(value)
 }
 
 impl SearchIndex {
@@ -389,6 +394,7 @@ impl SearchIndex {
         let page = TERM_IDS.with_borrow_mut(|cache| {
             if cache.owner != self.id {
                 cache.short.clear();
+                cache.medium.clear();
                 cache.words.clear();
                 cache.terms.clear();
                 cache.owner = self.id;

@@ -64,6 +64,10 @@ pub enum Token<'a> {
 pub fn tokens(text: &str, mut emit: impl FnMut(Token)) {
     let b = text.as_bytes();
     let word = |w| word_token(text, w);
+    // Most text is ASCII throughout: one quick check, then one pass over its words.
+    if text.is_ascii() {
+        return ascii_words(text, |w| emit(word(w)));
+    }
     let mut i = 0;
     while i < b.len() {
         let Some(k) = b[i..].iter().position(|c| !c.is_ascii()) else {
@@ -184,19 +188,20 @@ fn ascii_terms(text: &str, mut emit: impl FnMut(&str)) {
 /// The words and ids of ASCII text as written, in order (their terms are [`term_of_word`]).
 fn ascii_words<'a>(text: &'a str, mut emit: impl FnMut(&'a str)) {
     let b = text.as_bytes();
+    let class = |c: u8| CLASS[usize::from(c)];
     let mut i = 0;
     while i < b.len() {
-        if !b[i].is_ascii_alphanumeric() {
+        if class(b[i]) == 0 {
             i += 1;
             continue;
         }
         let (start, mut end, mut has_digit, mut joined) = (i, i, false, false);
         loop {
-            while end < b.len() && b[end].is_ascii_alphanumeric() {
-                has_digit |= b[end].is_ascii_digit();
+            while let Some(&c) = b.get(end).filter(|&&c| class(c) != 0) {
+                has_digit |= class(c) == DIGIT;
                 end += 1;
             }
-            if end + 1 < b.len() && matches!(b[end], b'.' | b'-') && b[end + 1].is_ascii_alphanumeric() {
+            if end + 1 < b.len() && matches!(b[end], b'.' | b'-') && class(b[end + 1]) != 0 {
                 joined = true;
                 end += 1;
                 continue;
@@ -214,6 +219,26 @@ fn ascii_words<'a>(text: &'a str, mut emit: impl FnMut(&'a str)) {
         i = end;
     }
 }
+
+/// What each byte is in ASCII text: 0 (not part of a word), [`LETTER`] or [`DIGIT`].
+const CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        class[c] = if b.is_ascii_digit() {
+            DIGIT
+        } else if b.is_ascii_alphabetic() {
+            LETTER
+        } else {
+            0
+        };
+        c += 1;
+    }
+    class
+};
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
 
 /// A run of words joined by `.`/`-`: one id term, or each word stemmed.
 fn emit_run(run: &str, id: bool, stemmed: &mut String, emit: &mut impl FnMut(&str)) {
