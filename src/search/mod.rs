@@ -157,6 +157,9 @@ struct State {
     /// The chunks made as soon as all their pages were indexed (by chunk number), so that the
     /// index keeps each chunk's deflated file instead of its pages' JSON (a third of the size).
     chunks: HashMap<usize, Packed>,
+    /// Chunks whose file is being made (outside the lock, by the thread that completed them):
+    /// their pages' entries, which the pages do not hold meanwhile.
+    packing: HashMap<usize, Arc<Vec<String>>>,
 }
 
 /// A chunk file made from the entries of its pages.
@@ -175,8 +178,17 @@ impl State {
         self.order.binary_search_by(|u| u.as_str().cmp(url)).ok().map(|i| i / PAGES_PER_CHUNK)
     }
 
-    /// Gives the pages of chunk `n` their entries back, if the chunk was packed.
+    /// Gives the pages of chunk `n` their entries back, if the chunk was packed (or is being
+    /// packed: that file is then not kept).
     fn unpack(&mut self, n: usize) {
+        if let Some(entries) = self.packing.remove(&n) {
+            for (url, entry) in self.order.iter().skip(n * PAGES_PER_CHUNK).zip(entries.iter()) {
+                if let Some(page) = self.pages.get_mut(url) {
+                    page.shown = Some(entry.clone());
+                }
+            }
+            return;
+        }
         let Some(packed) = self.chunks.remove(&n) else { return };
         let text = String::from_utf8_lossy(&packed.bytes);
         let json = text.split('"').nth(1).and_then(shard::unpack).unwrap_or_default();
@@ -192,20 +204,26 @@ impl State {
         }
     }
 
-    /// Makes chunk `n`'s file and drops its pages' entries, if all its pages are indexed.
-    fn pack(&mut self, n: usize) {
-        let urls = self.order.iter().skip(n * PAGES_PER_CHUNK).take(PAGES_PER_CHUNK);
-        let entries: Option<Vec<&str>> =
-            urls.clone().map(|u| self.pages.get(u).and_then(|p| p.shown.as_deref())).collect();
-        let Some(entries) = entries.filter(|e| !e.is_empty()) else { return };
-        let (json, bytes) = chunk_file(n, &entries);
-        let packed = Packed { json, bytes, lengths: entries.iter().map(|e| e.len()).collect() };
-        for url in urls {
-            if let Some(page) = self.pages.get_mut(url) {
-                page.shown = None;
-            }
+    /// Gives every packed chunk's entries back to its pages.
+    fn unpack_all(&mut self) {
+        let packed: Vec<usize> = self.chunks.keys().chain(self.packing.keys()).copied().collect();
+        for n in packed {
+            self.unpack(n);
         }
-        self.chunks.insert(n, packed);
+    }
+
+    /// If all the pages of chunk `n` are indexed: takes their entries (into
+    /// [`packing`](Self::packing)), to be made into the chunk's file by [`SearchIndex::pack`].
+    fn take_entries(&mut self, n: usize) -> Option<Arc<Vec<String>>> {
+        let urls = self.order.iter().skip(n * PAGES_PER_CHUNK).take(PAGES_PER_CHUNK);
+        let complete = urls.clone().all(|u| self.pages.get(u).is_some_and(|p| p.shown.is_some()));
+        if !complete || self.order.len() <= n * PAGES_PER_CHUNK {
+            return None;
+        }
+        let entries: Vec<String> = urls.filter_map(|u| self.pages.get_mut(u).and_then(|p| p.shown.take())).collect();
+        let entries = Arc::new(entries);
+        self.packing.insert(n, Arc::clone(&entries));
+        Some(entries)
     }
 }
 
@@ -364,10 +382,7 @@ impl SearchIndex {
         order.sort_unstable();
         if order != state.order {
             // Chunks are laid out anew: every packed chunk gives its pages' entries back.
-            let packed: Vec<usize> = state.chunks.keys().copied().collect();
-            for n in packed {
-                state.unpack(n);
-            }
+            state.unpack_all();
             state.order = order;
         }
         let State { meta, pages, due, .. } = &mut *state;
@@ -408,8 +423,24 @@ impl SearchIndex {
         }
         state.pages.insert(url.to_string(), page);
         state.due.remove(url);
-        if let Some(n) = chunk {
-            state.pack(n);
+        let complete = chunk.and_then(|n| Some((n, state.take_entries(n)?)));
+        drop(state);
+        if let Some((n, entries)) = complete {
+            self.pack(n, &entries);
+        }
+    }
+
+    /// Makes chunk `n`'s file from its pages' `entries` (taken by [`State::take_entries`]),
+    /// without holding the lock while it is deflated, and keeps it instead of the entries,
+    /// unless a page of the chunk was indexed again meanwhile.
+    fn pack(&self, n: usize, entries: &Arc<Vec<String>>) {
+        let list: Vec<&str> = entries.iter().map(String::as_str).collect();
+        let (json, bytes) = chunk_file(n, &list);
+        let packed = Packed { json, bytes, lengths: entries.iter().map(String::len).collect() };
+        let mut state = self.state();
+        if state.packing.get(&n).is_some_and(|e| Arc::ptr_eq(e, entries)) {
+            state.packing.remove(&n);
+            state.chunks.insert(n, packed);
         }
     }
 
@@ -487,11 +518,12 @@ impl SearchIndex {
         if state.pages.len() != state.order.len() {
             // Some page the model names is not indexed: the chunks are laid out by the pages
             // there are, not as they were packed.
-            let packed: Vec<usize> = state.chunks.keys().copied().collect();
-            for n in packed {
-                state.unpack(n);
-            }
+            state.unpack_all();
         }
+        // (A chunk still being packed, were any page indexed while the files are made, is
+        // written from its entries.)
+        let packing: Vec<usize> = state.packing.keys().copied().collect();
+        packing.into_iter().for_each(|n| state.unpack(n));
         let state = state;
         let pages: Vec<(&String, &Page)> = state.pages.iter().collect();
         // Posting lists, page by page.
