@@ -775,17 +775,18 @@ fn write_pages(
 ) -> Result<(), Diagnostic> {
     let targets = Targets::new(&a.hb);
     let site = site(a, &targets, print);
-    let index_page = |url: &str, html: &str| {
-        if let Some(ix) = search {
-            ix.add(url, html);
-        }
+    // Files are written by the output's own threads while the pages are rendered (and
+    // indexed by the index's own thread).
+    let write = |on_page: Option<OnPage>| {
+        out.writing(|| match jobs {
+            Some(jobs) => site.write_jobs(theme, out, jobs, on_page),
+            None => site.write(theme, out, on_page),
+        })
     };
-    let on_page: Option<OnPage> = search.map(|_| &index_page as OnPage);
-    // Files are written by the output's own threads while the pages are rendered.
-    out.writing(|| match jobs {
-        Some(jobs) => site.write_jobs(theme, out, jobs, on_page),
-        None => site.write(theme, out, on_page),
-    })?
+    match search {
+        Some(ix) => ix.feeding(|feed| write(Some(feed))),
+        None => write(None),
+    }?
     .map(drop)
 }
 

@@ -62,6 +62,8 @@ const REFERENCE_LENGTH: f64 = 80.0;
 const SHARD_LIMIT: usize = 64 * 1024;
 /// Pages per chunk file.
 pub const PAGES_PER_CHUNK: usize = 16;
+/// Pages waiting to be indexed by [`SearchIndex::feeding`]'s thread, at most.
+const QUEUE: usize = 16;
 /// Characters of each section's text kept for snippets.
 pub const TEXT: usize = 240;
 
@@ -428,6 +430,27 @@ impl SearchIndex {
         if let Some((n, entries)) = complete {
             self.pack(n, &entries);
         }
+    }
+
+    /// Runs `work` with a function that hands this index a rendered page (URL and HTML) from
+    /// any thread, to be indexed on a thread of the index's own while `work` goes on (a copy of
+    /// each page the index wants waits in a queue of at most [`QUEUE`] pages): so indexing
+    /// takes up the time a core would otherwise be idle while pages are rendered and written.
+    /// Every page handed over is indexed when this returns.
+    pub fn feeding<R>(&self, work: impl FnOnce(&(dyn Fn(&str, &str) + Sync)) -> R) -> R {
+        std::thread::scope(|scope| {
+            let (queue, pages) = std::sync::mpsc::sync_channel::<(String, String)>(QUEUE);
+            scope.spawn(move || pages.into_iter().for_each(|(url, html)| self.add(&url, &html)));
+            let feed = move |url: &str, html: &str| {
+                if self.state().meta.contains_key(url) {
+                    // The receiver lives until `queue` is dropped.
+                    drop(queue.send((url.to_string(), html.to_string())));
+                }
+            };
+            let result = work(&feed);
+            drop(feed);
+            result
+        })
     }
 
     /// Makes chunk `n`'s file from its pages' `entries` (taken by [`State::take_entries`]),
