@@ -9,6 +9,23 @@ use ismsbook::serve::{Failure, ServeOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: a build makes and frees millions of small strings
+/// on every core (pages, template values, Markdown events), where glibc's malloc spent a fifth
+/// of the user CPU of a clean build (its free lists consolidated under contention).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Hands memory that mimalloc no longer uses back to the system after 2 ms instead of its
+/// default 10 ms (100 ms for whole arenas), so that the peak resident memory of a build stays
+/// what it was with glibc (204 MB at 10,000 documents; 250 MB with the defaults).
+fn tune_allocator() {
+    /// `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (mimalloc 3, as libmimalloc-sys
+    /// 0.1.49 builds it; `mi_option_use_numa_nodes`, the next one, is 16 in libmimalloc-sys).
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: sets one of mimalloc's global options (an atomic), read when memory is purged.
+    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 2) }
+}
+
 /// Build an ISMS handbook: policies in Markdown and a control catalogue in YAML become a
 /// cross-linked static website with the Statement of Applicability, the document register
 /// and the coverage gaps an ISO/IEC 27001 auditor asks for.
@@ -97,6 +114,7 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // A bad command line (exit status 2) is also JSON when `check --format json` was asked for.

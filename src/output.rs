@@ -262,6 +262,7 @@ impl Output {
                 std::fs::rename(&spare, &staging).map_err(|e| io(e, &spare))?;
             } else {
                 std::fs::create_dir_all(&staging).map_err(|e| io(e, &staging))?;
+                spread_folders(&staging);
                 if build_dir.join(MARKER).is_file() {
                     link_tree(build_dir, &staging).map_err(|e| io(e, &staging))?;
                 }
@@ -688,6 +689,15 @@ impl Output {
         if self.folders.lock().unwrap_or_else(|p| p.into_inner()).contains(parent) {
             return Ok(());
         }
+        // A folder right under the staging folder is placed by the file system as a top-level
+        // one (see `spread_folders`): created under a name of its own, then renamed.
+        if self.mode == Mode::Staged
+            && let Ok(rel) = parent.strip_prefix(&self.dir)
+            && let Some(std::path::Component::Normal(top)) = rel.components().next()
+        {
+            let top = self.dir.join(top);
+            create_spread_folder(&top).map_err(|e| io_error(&top, e))?;
+        }
         std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
         self.folders.lock().unwrap_or_else(|p| p.into_inner()).insert(parent.to_path_buf());
         Ok(())
@@ -710,6 +720,61 @@ fn writer_of(rel: &str, writers: usize) -> usize {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     folder.hash(&mut h);
     (h.finish() % writers as u64) as usize
+}
+
+/// Asks the file system to place each folder made in `dir` (the staging folder) where it has
+/// room, as it places top-level folders (ext4's "top of directory hierarchy" flag, `chattr +T`),
+/// instead of next to `dir` (best effort: elsewhere, or when refused, nothing changes).
+///
+/// Why: ext4 without a journal skips, one by one, every inode freed in the last minutes when it
+/// allocates a new one in the same block group, and keeps the files of a folder in the group of
+/// the folder. A clean build right after the previous output was deleted (`rm -rf book`, or
+/// another build's cleanup nearby) would create its 10,000 pages in the groups those deleted
+/// files just left, and pay a scan of all of them for each page: 0.2-0.4 ms of kernel time a
+/// file, 6 s for 11,000 files where the same files in an untouched group take 0.8 s.
+fn spread_folders(dir: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        /// `FS_TOPDIR_FL` of linux/fs.h.
+        const TOPDIR: libc::c_int = 0x0002_0000;
+        let Ok(folder) = std::fs::File::open(dir) else { return };
+        let mut flags: libc::c_int = 0;
+        // SAFETY: FS_IOC_GETFLAGS and FS_IOC_SETFLAGS read and write one int through the
+        // pointer, which is valid for both calls; the descriptor is open for the whole call.
+        unsafe {
+            if libc::ioctl(folder.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) == 0 && flags & TOPDIR == 0 {
+                flags |= TOPDIR;
+                libc::ioctl(folder.as_raw_fd(), libc::FS_IOC_SETFLAGS, &flags);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = dir;
+}
+
+/// Creates the folder `dir` (in the staging folder, see [`spread_folders`]) if it is missing:
+/// first under a name used once (ext4 picks a top-level folder's block group from a hash of
+/// its name, so the same name would land in the same group as the folder of the same name just
+/// deleted), then renamed to `dir`.
+fn create_spread_folder(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    static MADE: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let made = MADE.fetch_add(1, Ordering::Relaxed);
+    let new = dir.with_file_name(format!(".{name}.ismsbook-new-{}-{nanos}-{made}", std::process::id()));
+    std::fs::create_dir(&new)?;
+    // Another thread may have made `dir` meanwhile: then that one is used.
+    match std::fs::rename(&new, dir) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_dir(&new);
+            if dir.is_dir() { Ok(()) } else { Err(e) }
+        }
+    }
 }
 
 /// Writes `bytes` to `path` (only if it does not exist yet, with `new`) and returns the file's
