@@ -271,6 +271,7 @@ impl Output {
         if !staging.join(MARKER).is_file() {
             std::fs::write(staging.join(MARKER), MARKER_TEXT).map_err(|e| io(e, &staging))?;
         }
+        remove_unfinished_folders(&staging);
         let mut out = Output::empty(Mode::Staged, staging, build_dir.to_path_buf(), spare);
         out.before = tree(&out.dir)?;
         match previous {
@@ -753,6 +754,19 @@ fn spread_folders(dir: &Path) {
     let _ = dir;
 }
 
+/// What a folder of the staging folder is named until it is renamed ([`create_spread_folder`]).
+const NEW_FOLDER: &str = ".ismsbook-new-";
+
+/// Removes the empty folders that a build killed between creating a folder and renaming it
+/// ([`create_spread_folder`]) left at the top of the staging folder.
+fn remove_unfinished_folders(staging: &Path) {
+    for entry in std::fs::read_dir(staging).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().contains(NEW_FOLDER) {
+            let _ = std::fs::remove_dir(entry.path());
+        }
+    }
+}
+
 /// Creates the folder `dir` (in the staging folder, see [`spread_folders`]) if it is missing:
 /// first under a name used once (ext4 picks a top-level folder's block group from a hash of
 /// its name, so the same name would land in the same group as the folder of the same name just
@@ -765,7 +779,7 @@ fn create_spread_folder(dir: &Path) -> std::io::Result<()> {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let made = MADE.fetch_add(1, Ordering::Relaxed);
-    let new = dir.with_file_name(format!(".{name}.ismsbook-new-{}-{nanos}-{made}", std::process::id()));
+    let new = dir.with_file_name(format!(".{name}{NEW_FOLDER}{}-{nanos}-{made}", std::process::id()));
     std::fs::create_dir(&new)?;
     // Another thread may have made `dir` meanwhile: then that one is used.
     match std::fs::rename(&new, dir) {

@@ -132,6 +132,27 @@ fn a_2000_document_rebuild_rewrites_nothing_unchanged_and_equals_a_clean_build()
 }
 
 #[test]
+fn a_clean_build_leaves_only_the_folders_of_its_pages() {
+    let dir = generated("folders", 20);
+    build(&dir, &[]);
+    // Each folder of the staging folder is created under a temporary name and renamed
+    // (see output.rs, `spread_folders`): none of those names may be left, nor an empty folder.
+    let mut folders = Vec::new();
+    for e in walkdir::WalkDir::new(dir.join("book")).min_depth(1) {
+        let e = e.expect("walk");
+        if e.file_type().is_dir() {
+            let rel = e.path().strip_prefix(dir.join("book")).expect("prefix").to_string_lossy().into_owned();
+            assert!(std::fs::read_dir(e.path()).expect("read").next().is_some(), "empty folder {rel}");
+            folders.push(rel);
+        }
+    }
+    folders.retain(|f| !f.contains('/'));
+    folders.sort();
+    assert_eq!(folders, ["assets", "clauses", "controls", "oscal", "policies", "procedures", "roles", "search"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_killed_build_leaves_the_last_good_output_complete() {
     let dir = generated("kill", 3000);
     build(&dir, &[]);
