@@ -14,6 +14,7 @@ macro_rules! embed {
 pub const DEFAULT: &[(&str, &[u8])] = embed!(
     "base.html",
     "index.html",
+    "index-document.html",
     "document.html",
     "control.html",
     "controls.html",
@@ -25,6 +26,7 @@ pub const DEFAULT: &[(&str, &[u8])] = embed!(
     "register-row.html",
     "coverage.html",
     "role.html",
+    "role-document.html",
     "roles.html",
     "risks.html",
     "risk.html",

@@ -45,14 +45,14 @@ fn build(table: &Table, hb: &Handbook) -> Result<Vec<u8>, XlsxError> {
     for (c, name) in table.header.iter().enumerate() {
         ws.write_string_with_format(0, col(c), *name, &bold)?;
     }
-    for (r, row) in table.rows.iter().enumerate() {
+    for (r, row) in table.rows().enumerate() {
         let r = (r + 1) as u32;
         for (c, cell) in row.iter().enumerate() {
             write_cell(ws, r, col(c), cell, &date, link_base)?;
         }
     }
     ws.set_freeze_panes(1, 0)?;
-    ws.autofilter(0, 0, table.rows.len() as u32, col(table.header.len().saturating_sub(1)))?;
+    ws.autofilter(0, 0, table.len as u32, col(table.header.len().saturating_sub(1)))?;
     ws.set_autofit_max_width(MAX_COLUMN_PIXELS).autofit();
 
     let about = wb.add_worksheet();

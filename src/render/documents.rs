@@ -1,29 +1,14 @@
 //! Document pages, the home page and the 404 page.
 
+use super::lists::DocLink;
 use super::*;
 use crate::audit::{Citation, ReviewStatus};
 use crate::markdown::{Heading, Rendered};
-use crate::model::{DocType, Document};
+use crate::model::Document;
 use crate::urls::role_url;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tera::{Context, Tera};
-
-/// Documents grouped by type (policies first), each group by title.
-pub(super) fn by_type(docs: Vec<&Document>) -> Vec<TypeGroup<Link>> {
-    let mut groups: BTreeMap<DocType, Vec<&Document>> = BTreeMap::new();
-    for d in docs {
-        groups.entry(d.doc_type).or_default().push(d);
-    }
-    groups
-        .into_iter()
-        .map(|(t, mut items)| {
-            items.sort_by(|a, b| a.title.cmp(&b.title));
-            let (title, id) = type_heading(t);
-            TypeGroup { title, id, items: items.into_iter().map(Site::doc_link).collect() }
-        })
-        .collect()
-}
 
 impl Site<'_> {
     pub(super) fn document_page(&self, tera: &Tera, i: usize) -> Result<Page, Diagnostic> {
@@ -141,12 +126,16 @@ impl Site<'_> {
             })
             .collect();
         ctx.insert("audiences", &audiences);
-        let documents: Vec<&Document> = hb.documents.iter().filter(|d| d.url != "index.html").collect();
-        ctx.insert("by_type", &by_type(documents));
+        // Every document, by type and title: each rendered alone by index-document.html.
+        let mut documents: Vec<&Document> = hb.documents.iter().filter(|d| d.url != "index.html").collect();
+        documents.sort_by(|a, b| a.title.cmp(&b.title));
+        let (by_type, lists) = super::lists::by_type(documents.into_iter().map(|d| (d.doc_type, DocLink::of(d))), 0);
+        ctx.insert("by_type", &by_type);
         ctx.insert("coverage", self.coverage);
         let title = home.map_or(hb.config.title.as_str(), |i| hb.documents[i].title.as_str());
         ctx.insert("home_title", title);
-        self.page(tera, "index.html", "index.html", title, ctx)
+        let templates = ("index.html", "index-document.html", "d");
+        self.page_with_lists(tera, templates, ("index.html", title), ctx, &lists, &|_| "g.documents")
     }
 
     pub(super) fn not_found(&self, tera: &Tera) -> Result<Page, Diagnostic> {

@@ -13,6 +13,7 @@
 mod auditor;
 mod catalogue;
 mod documents;
+mod lists;
 mod nav;
 pub mod print;
 mod risks;
@@ -104,14 +105,6 @@ fn review_class(st: ReviewStatus) -> &'static str {
         ReviewStatus::Overdue => "overdue",
         ReviewStatus::NoReviewDate => "none",
     }
-}
-
-/// Documents of one type, under a heading.
-#[derive(Serialize)]
-struct TypeGroup<T> {
-    title: &'static str,
-    id: &'static str,
-    items: Vec<T>,
 }
 
 fn type_heading(t: DocType) -> (&'static str, &'static str) {

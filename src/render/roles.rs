@@ -1,36 +1,28 @@
 //! The roles index and each role's page (the documents that apply to it, the sections that
 //! name it).
 
+use super::lists::{DocLink, ItemList, by_type, list_marker};
 use super::risks::{RiskLink, risk_link};
 use super::*;
 use crate::markdown::{Heading, Rendered};
 use crate::model::{DocType, Document, Role};
 use crate::urls::role_url;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use tera::{Context, Tera};
 
-/// A document that applies to a role, with the sections that name the role.
+/// A document on a role page, as `role-document.html` sees it (`d`): a link to it and, for a
+/// document that applies to the role, the sections that name the role.
 #[derive(Serialize)]
-pub(super) struct RoleDoc {
-    link: Link,
-    #[serde(skip)]
-    doc_type: DocType,
+struct RoleDoc<'a> {
+    link: DocLink<'a>,
     sections: Vec<crate::audit::Section>,
 }
 
-pub(super) fn group_by_type(docs: Vec<RoleDoc>) -> Vec<TypeGroup<RoleDoc>> {
-    let mut groups: BTreeMap<DocType, Vec<RoleDoc>> = BTreeMap::new();
-    for d in docs {
-        groups.entry(d.doc_type).or_default().push(d);
+impl<'a> RoleDoc<'a> {
+    fn of(d: &'a Document, sections: Vec<crate::audit::Section>) -> Self {
+        RoleDoc { link: DocLink::of(d), sections }
     }
-    groups
-        .into_iter()
-        .map(|(t, items)| {
-            let (title, id) = type_heading(t);
-            TypeGroup { title, id, items }
-        })
-        .collect()
 }
 
 /// The `##`/`###` sections of a rendered document whose text names one of `needles`
@@ -106,7 +98,7 @@ impl Site<'_> {
             .collect();
         // Sections are looked up in the documents written for this role (not in those for
         // everyone, which apply whole): each is rendered again here, once, in parallel.
-        let docs: Vec<RoleDoc> = applies
+        let docs: Vec<(DocType, RoleDoc)> = applies
             .par_iter()
             .map(|&(i, d)| {
                 let sections = if id != "all-staff" && addressed(d) {
@@ -114,12 +106,17 @@ impl Site<'_> {
                 } else {
                     Vec::new()
                 };
-                Ok(RoleDoc { link: Self::doc_link(d), doc_type: d.doc_type, sections })
+                Ok((d.doc_type, RoleDoc::of(d, sections)))
             })
             .collect::<Result<_, Diagnostic>>()?;
-        let links = |f: &dyn Fn(&Document) -> bool| -> Vec<Link> {
-            hb.documents.iter().filter(|d| f(d)).map(Self::doc_link).collect()
+        // The lists: the applying documents by type, then those the role owns and approves.
+        let (headings, mut lists) = by_type(docs.into_iter(), 0);
+        let links = |f: &dyn Fn(&Document) -> bool| -> Vec<RoleDoc> {
+            hb.documents.iter().filter(|d| f(d)).map(|d| RoleDoc::of(d, Vec::new())).collect()
         };
+        let owns = ItemList { marker: list_marker(lists.len()), items: links(&|d| d.owner.as_deref() == Some(id)) };
+        let approves =
+            ItemList { marker: list_marker(lists.len() + 1), items: links(&|d| d.approver.as_deref() == Some(id)) };
         let role_links = |ids: &mut dyn Iterator<Item = &Role>| -> Vec<Link> {
             ids.map(|r| Link { id: r.id.clone(), title: r.title.clone(), url: Some(role_url(&r.id)) }).collect()
         };
@@ -127,14 +124,24 @@ impl Site<'_> {
         ctx.insert("role", role);
         ctx.insert("member_of", &role_links(&mut role.member_of.iter().filter_map(|g| hb.role(g))));
         ctx.insert("members", &role_links(&mut hb.roles.iter().filter(|r| r.member_of.iter().any(|g| g == id))));
-        ctx.insert("applies", &group_by_type(docs));
-        ctx.insert("owns", &links(&|d| d.owner.as_deref() == Some(id)));
-        ctx.insert("approves", &links(&|d| d.approver.as_deref() == Some(id)));
+        ctx.insert("applies", &headings);
+        ctx.insert("owns", &owns.items.len());
+        ctx.insert("owns_html", &owns.marker);
+        ctx.insert("approves", &approves.items.len());
+        ctx.insert("approves_html", &approves.marker);
         ctx.insert("crumbs", &crumbs(vec![step("Roles", "roles/index.html")], &role.title));
         let owned = |reg: &'_ crate::risk::Register| -> Vec<RiskLink> {
             reg.risks.iter().filter(|r| r.owner.as_deref() == Some(id)).map(risk_link).collect()
         };
         ctx.insert("risks", &self.published_risks().map(owned).unwrap_or_default());
-        self.page(tera, "role.html", &role_url(id), &role.title, ctx)
+        let groups = headings.len();
+        lists.extend([owns, approves]);
+        let var = |k: usize| match k {
+            k if k < groups => "g.documents",
+            k if k == groups => "owns_html",
+            _ => "approves_html",
+        };
+        let page = (role_url(id), role.title.as_str());
+        self.page_with_lists(tera, ("role.html", "role-document.html", "d"), (&page.0, page.1), ctx, &lists, &var)
     }
 }
