@@ -15,24 +15,40 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// A section of a citing document.
+/// A section of a citing document. Its anchor and title are shared by every citation made
+/// in that section (one allocation each, however many targets the section cites).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Section {
-    pub anchor: String,
-    pub title: String,
+    pub anchor: Arc<str>,
+    pub title: Arc<str>,
+}
+
+/// The citing document of a [`Citation`]: its id, title and URL, shared by all its citations.
+#[derive(Debug, Serialize)]
+pub struct Cited {
+    pub id: Box<str>,
+    pub title: Box<str>,
+    pub url: Box<str>,
 }
 
 /// A document that cites (or declares) a target, with the sections the citations stand in.
-/// The document's id, title and URL are shared by all its citations (one allocation each per
-/// document, however many targets it cites).
+/// The document (`id`, `title`, `url`, through [`Cited`]) is shared by all its citations: one
+/// allocation per document, however many targets it cites.
 #[derive(Clone, Debug, Serialize)]
 pub struct Citation {
-    pub id: Arc<str>,
-    pub title: Arc<str>,
-    pub url: Arc<str>,
+    #[serde(flatten)]
+    pub doc: Arc<Cited>,
     /// Listed in the document's front matter (`controls:` or `clauses:`).
     pub declared: bool,
-    pub sections: Vec<Section>,
+    pub sections: Box<[Section]>,
+}
+
+impl std::ops::Deref for Citation {
+    type Target = Cited;
+
+    fn deref(&self) -> &Cited {
+        &self.doc
+    }
 }
 
 /// Who cites what: target -> citing documents, in document-id order.
@@ -59,44 +75,60 @@ impl Backlinks {
             })
             .collect();
         // One flat row per declaration and per reference: (target, citing document, declared,
-        // section (anchor, title)), sorted, so that each target's citations and each citation's
-        // sections lie side by side (a flat vector, not a map of sets per target and document).
-        type Row<'r> = (&'r TargetKey, usize, bool, Option<(&'r str, &'r str)>);
+        // section (the index of its heading)), sorted, so that each target's citations and each
+        // citation's sections lie side by side (a flat vector, not a map of sets per target and
+        // document).
+        type Row<'r> = (&'r TargetKey, u32, bool, Option<u32>);
         let mut rows: Vec<Row> = Vec::new();
         for (i, doc) in hb.documents.iter().enumerate() {
-            rows.extend(declared[i].iter().map(|key| (key, i, true, None)));
-            let Some(scan) = scans.get(i) else { continue };
+            let i = i as u32;
+            rows.extend(declared[i as usize].iter().map(|key| (key, i, true, None)));
+            let Some(scan) = scans.get(i as usize) else { continue };
             for r in &scan.refs {
                 if matches!(&r.target, TargetKey::Document(id) if *id == doc.id) {
                     continue;
                 }
-                let heading = r.section.and_then(|s| scan.headings.get(s as usize));
-                rows.push((&r.target, i, false, heading.map(|h| (h.id.as_str(), h.title.as_str()))));
+                let heading = r.section.filter(|&s| (s as usize) < scan.headings.len());
+                rows.push((&r.target, i, false, heading));
             }
         }
         rows.sort_unstable();
-        let shared: Vec<[Arc<str>; 3]> = hb
+        let shared: Vec<Arc<Cited>> = hb
             .documents
             .iter()
-            .map(|d| [d.id.as_str().into(), d.title.as_str().into(), d.url.as_str().into()])
+            .map(|d| {
+                Arc::new(Cited { id: d.id.as_str().into(), title: d.title.as_str().into(), url: d.url.as_str().into() })
+            })
             .collect();
+        // Each cited heading's anchor and title, made once (`[document][heading]`).
+        let mut sections: Vec<Vec<Option<Section>>> = vec![Vec::new(); scans.len()];
+        let mut section = |doc: usize, h: u32| -> Section {
+            let made = &mut sections[doc];
+            if made.is_empty() {
+                made.resize(scans[doc].headings.len(), None);
+            }
+            made[h as usize]
+                .get_or_insert_with(|| {
+                    let heading = &scans[doc].headings[h as usize];
+                    Section { anchor: heading.id.as_str().into(), title: heading.title.as_str().into() }
+                })
+                .clone()
+        };
         let mut map = BTreeMap::new();
         for target in rows.chunk_by(|a, b| a.0 == b.0) {
             let mut cites: Vec<Citation> = target
                 .chunk_by(|a, b| a.1 == b.1)
                 .map(|doc| {
-                    let [id, title, url] = shared[doc[0].1].clone();
-                    let mut sections: Vec<(&str, &str)> = doc.iter().filter_map(|r| r.3).collect();
-                    sections.dedup();
+                    let i = doc[0].1 as usize;
+                    // The sections by anchor and title (ids are unique within a document).
+                    let headings = &scans[i].headings;
+                    let mut heads: Vec<u32> = doc.iter().filter_map(|r| r.3).collect();
+                    heads.sort_unstable_by_key(|&h| (&headings[h as usize].id, &headings[h as usize].title));
+                    heads.dedup();
                     Citation {
-                        id,
-                        title,
-                        url,
+                        doc: shared[i].clone(),
                         declared: doc.iter().any(|r| r.2),
-                        sections: sections
-                            .into_iter()
-                            .map(|(anchor, title)| Section { anchor: anchor.to_string(), title: title.to_string() })
-                            .collect(),
+                        sections: heads.into_iter().map(|h| section(i, h)).collect(),
                     }
                 })
                 .collect();
