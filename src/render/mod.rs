@@ -60,7 +60,7 @@ pub struct Site<'a> {
     /// where its layout is recorded; `None`: from scratch, not recorded.
     pub print: Option<&'a print::PrintPlan>,
     /// Previous and next page of every page, made when the first page needs them.
-    pub pagers: std::sync::OnceLock<nav::Pagers>,
+    pub pagers: std::sync::OnceLock<nav::Pagers<'a>>,
 }
 
 /// A page to write: its build-dir-relative path and bytes.

@@ -4,6 +4,7 @@ use super::*;
 use crate::model::Document;
 use crate::urls::generated_pages;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// One entry of the navigation: a page (`u`) or a group of pages (`c`).
@@ -30,11 +31,13 @@ pub(super) struct Pager {
 }
 
 /// The previous/next chains (documents in navigation order, controls, clauses) and where each
-/// page stands in them: made once per build, read by every page.
-pub struct Pagers {
-    chains: Vec<Vec<Link>>,
+/// page stands in them: made once per build, read by every page. A document's title and URL
+/// are borrowed from the model, not copied.
+pub struct Pagers<'a> {
+    /// Each chain: the (title, URL) of its pages in order.
+    chains: Vec<Vec<(Cow<'a, str>, Cow<'a, str>)>>,
     /// Page URL -> (chain, position).
-    at: HashMap<String, (usize, usize)>,
+    at: HashMap<Cow<'a, str>, (usize, usize)>,
 }
 
 /// The auditor's pages, last in the navigation.
@@ -51,15 +54,13 @@ pub(super) const MANAGEMENT_PAGES: [(&str, &str); 6] = [
 /// JavaScript; above it only the top level (nav.js still gives everyone the whole tree).
 pub(super) const STATIC_NAV_MAX: usize = 60;
 
-impl Site<'_> {
+impl<'a> Site<'a> {
     /// The navigation, in reading order: home, the documents folder by folder, then the
-    /// management-system pages. nav.js, the server-side sidebar and prev/next all read it.
+    /// management-system pages. nav.js and the server-side sidebar read it; prev/next follows
+    /// its documents ([`Site::nav_groups`]).
     pub(super) fn nav_tree(&self) -> Vec<NavItem> {
         let hb = self.hb;
-        let mut groups: BTreeMap<&str, Vec<&Document>> = BTreeMap::new();
-        for d in hb.documents.iter().filter(|d| d.url != "index.html") {
-            groups.entry(d.path.split_once('/').map_or("", |(f, _)| f)).or_default().push(d);
-        }
+        let groups = self.nav_groups();
         let mut nav = vec![NavItem::link("Home", "index.html")];
         for (folder, docs) in groups {
             nav.push(NavItem {
@@ -76,6 +77,17 @@ impl Site<'_> {
         nav
     }
 
+    /// The documents of the navigation (all but the home page), by folder, each folder's in
+    /// path order.
+    fn nav_groups(&self) -> BTreeMap<&'a str, Vec<&'a Document>> {
+        let hb: &'a Handbook = self.hb;
+        let mut groups: BTreeMap<&'a str, Vec<&'a Document>> = BTreeMap::new();
+        for d in hb.documents.iter().filter(|d| d.url != "index.html") {
+            groups.entry(d.path.split_once('/').map_or("", |(f, _)| f)).or_default().push(d);
+        }
+        groups
+    }
+
     /// The sidebar written into every page for readers without JavaScript: the whole tree for
     /// a small book, only the top level (home, policies, management system) for a large one,
     /// so that output stays linear in the page count.
@@ -90,34 +102,27 @@ impl Site<'_> {
         top
     }
 
-    /// Previous and next page, per page: documents in navigation order, controls and clauses
-    /// in catalogue order.
-    pub(super) fn pager(&self, nav: &[NavItem]) -> Pagers {
+    /// Previous and next page, per page: home and the documents in navigation order (as
+    /// [`Site::nav_tree`] lists them), controls and clauses in catalogue order.
+    pub(super) fn pager(&self) -> Pagers<'a> {
         let hb = self.hb;
-        // Home and the documents: every group but the last (the management-system pages).
-        let documents = nav[..nav.len().saturating_sub(1)]
-            .iter()
-            .flat_map(|g| {
-                g.u.iter()
-                    .map(|u| (g.t.as_str(), u))
-                    .chain(g.c.iter().filter_map(|i| i.u.as_ref().map(|u| (i.t.as_str(), u))))
-            })
-            .map(|(t, u)| Link { id: String::new(), title: t.to_string(), url: Some(u.clone()) });
-        let chains: Vec<Vec<Link>> = vec![
-            documents.collect(),
-            hb.controls.iter().map(|c| self.control_link(&c.id)).map(titled).collect(),
+        let home = [(Cow::Borrowed("Home"), Cow::Borrowed("index.html"))];
+        let documents =
+            self.nav_groups().into_values().flatten().map(|d| (d.title.as_str().into(), d.url.as_str().into()));
+        let owned = |l: Link| (Cow::Owned(l.title), Cow::Owned(l.url.unwrap_or_default()));
+        let chains: Vec<Vec<(Cow<'a, str>, Cow<'a, str>)>> = vec![
+            home.into_iter().chain(documents).collect(),
+            hb.controls.iter().map(|c| owned(titled(self.control_link(&c.id)))).collect(),
             hb.clauses
                 .iter()
                 .map(|c| self.clause_link(&c.id))
-                .map(|l| Link { title: format!("Clause {} {}", l.id, l.title), ..l })
+                .map(|l| owned(Link { title: format!("Clause {} {}", l.id, l.title), ..l }))
                 .collect(),
         ];
         let mut at = HashMap::new();
         for (c, chain) in chains.iter().enumerate() {
-            for (i, l) in chain.iter().enumerate() {
-                if let Some(url) = &l.url {
-                    at.insert(url.clone(), (c, i));
-                }
+            for (i, (_, url)) in chain.iter().enumerate() {
+                at.insert(url.clone(), (c, i));
             }
         }
         Pagers { chains, at }
@@ -126,13 +131,18 @@ impl Site<'_> {
     /// The `pager` a page's template gets: its own previous and next page under its URL (the
     /// map holds this page alone, so that no page carries every page's neighbours).
     pub(super) fn pager_of<'u>(&self, url: &'u str) -> BTreeMap<&'u str, Pager> {
-        let pagers = self.pagers.get_or_init(|| self.pager(&self.nav_tree()));
+        let pagers = self.pagers.get_or_init(|| self.pager());
+        let link = |(title, url): &(Cow<str>, Cow<str>)| Link {
+            id: String::new(),
+            title: title.to_string(),
+            url: Some(url.to_string()),
+        };
         let mut one = BTreeMap::new();
         if let Some(&(c, i)) = pagers.at.get(url) {
             let chain = &pagers.chains[c];
             one.insert(
                 url,
-                Pager { prev: i.checked_sub(1).map(|p| chain[p].clone()), next: chain.get(i + 1).cloned() },
+                Pager { prev: i.checked_sub(1).map(|p| link(&chain[p])), next: chain.get(i + 1).map(link) },
             );
         }
         one
