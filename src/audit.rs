@@ -399,7 +399,7 @@ pub fn coverage(hb: &Handbook, back: &Backlinks) -> Coverage {
         }
     }
     for d in &hb.documents {
-        let fm = &d.source[..d.body_start];
+        let fm = d.source.get(..d.body_start).unwrap_or_default();
         if d.doc_type.needs_document_control() {
             let fields = [
                 ("owner", d.owner.is_some()),

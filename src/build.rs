@@ -182,7 +182,7 @@ fn analyse_timed(
         .zip(kept.into_par_iter())
         .map(|(d, kept)| {
             if let Some(r) = kept {
-                return (r, true);
+                return (compact(r), true);
             }
             // Only what the cross-references need is kept (headings, references, anchors):
             // the HTML is made again when the page is written, and dropped.
@@ -190,7 +190,7 @@ fn analyse_timed(
                 Ok(text) => markdown::scan(&Source::document(d, &text), &targets),
                 Err(e) => Rendered { diagnostics: vec![e], ..Rendered::default() },
             };
-            (scanned, false)
+            (compact(scanned), false)
         })
         .unzip();
     let guidance: Vec<String> = hb
@@ -244,8 +244,28 @@ fn analyse_timed(
     let mut coverage = audit::coverage(&hb, &backlinks);
     coverage.gaps.extend(crate::risk::chain_gaps(&hb, diags));
     diags.extend(coverage.gaps.iter().map(|g| g.diagnostic.clone()));
+    // The front matter's text served the positions of the diagnostics above: pages read their
+    // source again.
+    for d in &mut hb.documents {
+        d.release_source();
+    }
     timings.lap("audit");
     Ok(Analysis { hb, rendered, guidance, backlinks, soa, coverage, reused, fingerprint })
+}
+
+/// A document's scan without spare capacity: it is kept for the whole build (and in the
+/// rebuild cache), and the vectors and strings it is made of grew by doubling.
+fn compact(mut r: Rendered) -> Rendered {
+    r.headings.shrink_to_fit();
+    for h in &mut r.headings {
+        h.id.shrink_to_fit();
+        h.title.shrink_to_fit();
+    }
+    r.refs.shrink_to_fit();
+    r.anchors.shrink_to_fit();
+    r.diagnostics.shrink_to_fit();
+    r.attachments.shrink_to_fit();
+    r
 }
 
 /// Keeps the attachments this build may publish. An attachment takes the classification of

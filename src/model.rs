@@ -84,7 +84,8 @@ pub struct Document {
     /// The file as named in diagnostics.
     #[serde(skip)]
     pub file: PathBuf,
-    /// The whole source text (only the front matter after [`Document::release_body`]).
+    /// The whole source text (only the front matter after [`Document::release_body`], nothing
+    /// after [`Document::release_source`]).
     #[serde(skip)]
     pub source: String,
     /// Byte offset where the Markdown body starts (after the front matter).
@@ -104,6 +105,12 @@ impl Document {
     pub fn release_body(&mut self) {
         self.source.truncate(self.body_start);
         self.source.shrink_to_fit();
+    }
+
+    /// Drops the front matter's text too, once nothing needs positions in it any more (the
+    /// diagnostics of loading and of the audit are made): a page reads its source again.
+    pub fn release_source(&mut self) {
+        self.source = String::new();
     }
 
     /// Whether the body is still in memory.
