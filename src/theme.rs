@@ -33,6 +33,7 @@ pub const DEFAULT: &[(&str, &[u8])] = embed!(
     "404.html",
     "print.html",
     "print-document.html",
+    "print-contents-entry.html",
     "head.html",
     "styles.html",
     "print-clause.html",

@@ -419,6 +419,17 @@ fn print_html_is_a_frame_and_print_document_html_each_document_both_overridable(
     in_order(&with_rows, &["id=\"part-controls\"", "<tbody>\n<tr class=\"mine\"><td>A.", "</td></tr>\n</tbody>"]);
     assert!(!with_rows.contains("<tr><td><a href=\"#p-controls:"), "the built-in print-soa-row.html was used");
     std::fs::remove_file(tmp.join("t/print-soa-row.html")).expect("back to the built-in row");
+    // So is each line of the contents.
+    std::fs::write(tmp.join("t/print-contents-entry.html"), "<li class=\"mine\">{{ d.id }}</li>").expect("entry");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let with_entries = read(&tmp.join("h/book/print.html"));
+    in_order(
+        &with_entries,
+        &["<h2 id=\"contents\">Contents</h2>", "<ol><li class=\"mine\">", "</li></ol>", "id=\"part-policies\""],
+    );
+    assert!(!with_entries.contains("<span class=\"muted\">"), "the built-in print-contents-entry.html was used");
+    std::fs::remove_file(tmp.join("t/print-contents-entry.html")).expect("back to the built-in entry");
     let run = ismsbook(&tmp.join("h"), &["build"]);
     assert!(run.status.success(), "{}", stderr(&run));
     assert_eq!(read(&tmp.join("h/book/print.html")), html);
@@ -435,10 +446,23 @@ fn print_html_is_a_frame_and_print_document_html_each_document_both_overridable(
     assert!(err.contains("error[template-error]: print.html does not place the documents of each part"), "{err}");
     assert!(err.contains("{{ p.documents | safe }}"), "{err}");
     assert_eq!(read(&tmp.join("h/book/print.html")), html);
-    // So is a frame that places the documents but not the controls.
+    // So is a frame that places the documents but not their contents entries (one template
+    // each, so that no context holds every document's entry)...
     std::fs::write(
         tmp.join("t/print.html"),
-        "<html><body>{% for p in parts %}{{ p.documents | safe }}{% endfor %}{{ clauses_html | safe }}{{ soa_rows_html | safe }}</body></html>",
+        "<html><body>{% for p in parts %}{{ p.documents | safe }}{% endfor %}{{ clauses_html | safe }}{{ controls_html | safe }}{{ soa_rows_html | safe }}</body></html>",
+    )
+    .expect("frame");
+    let run = ismsbook(&tmp.join("h"), &["build"]);
+    assert!(!run.status.success());
+    let err = stderr(&run);
+    assert!(err.contains("error[template-error]: print.html does not place `p.contents` once"), "{err}");
+    assert!(err.contains("print-contents-entry.html"), "{err}");
+    assert_eq!(read(&tmp.join("h/book/print.html")), html);
+    // ...and one that places the documents but not the controls.
+    std::fs::write(
+        tmp.join("t/print.html"),
+        "<html><body>{% for p in parts %}<ol>{{ p.contents | safe }}</ol>{{ p.documents | safe }}{% endfor %}{{ clauses_html | safe }}{{ soa_rows_html | safe }}</body></html>",
     )
     .expect("frame");
     let run = ismsbook(&tmp.join("h"), &["build"]);

@@ -209,8 +209,15 @@ impl List {
     }
 }
 
+/// Where the contents entries of part `k` go in the rendered frame (see [`part_marker`]).
+fn contents_marker(k: usize) -> String {
+    format!("\u{0}ismsbook-print-contents-{k}\u{0}")
+}
+
 /// A place in the print.html frame that is filled while the file is written.
 enum Slot {
+    /// The contents entries of a part, each rendered alone (the contents list every document).
+    Contents(usize),
     Part(usize),
     List(List),
 }
@@ -252,10 +259,11 @@ impl Site<'_> {
             title: &'a str,
         }
         #[derive(Serialize)]
-        struct Part<'a> {
+        struct Part {
             title: &'static str,
             id: &'static str,
-            items: Vec<Entry<'a>>,
+            /// Where the part's contents entries go (each `print-contents-entry.html`).
+            contents: String,
             /// Where the part's documents go (a marker the frame is split at).
             documents: String,
         }
@@ -300,14 +308,7 @@ impl Site<'_> {
             .enumerate()
             .map(|(k, docs)| {
                 let (title, id) = type_heading(hb.documents[docs[0]].doc_type);
-                let items = docs
-                    .iter()
-                    .map(|&i| {
-                        let d = &hb.documents[i];
-                        Entry { anchor: anchor_of(&d.url), id: &d.id, title: &d.title }
-                    })
-                    .collect();
-                Part { title, id, items, documents: part_marker(k) }
+                Part { title, id, contents: contents_marker(k), documents: part_marker(k) }
             })
             .collect();
         let clauses: Vec<PrintClause> = hb
@@ -400,6 +401,9 @@ impl Site<'_> {
                     ));
                 };
                 slots.push((at, marker.len(), Slot::Part(k)));
+                let marker = contents_marker(k);
+                let at = placed_once(&frame, &marker, "print.html", "p.contents", "print-contents-entry.html")?;
+                slots.push((at, marker.len(), Slot::Contents(k)));
             }
             for list in [List::Clauses, List::Controls, List::SoaRows] {
                 let at = placed_once(&frame, list.marker(), "print.html", list.var(), list.template())?;
@@ -412,6 +416,18 @@ impl Site<'_> {
                 done = at + len;
                 let k = match slot {
                     Slot::Part(k) => k,
+                    Slot::Contents(k) => {
+                        let entries: Vec<Entry> = groups[k]
+                            .iter()
+                            .map(|&i| {
+                                let d = &hb.documents[i];
+                                Entry { anchor: anchor_of(&d.url), id: &d.id, title: &d.title }
+                            })
+                            .collect();
+                        let template = ("print-contents-entry.html", "d");
+                        render_rows(tera, template, &mut doc_ctx.clone(), &entries, &mut w, &written)?;
+                        continue;
+                    }
                     Slot::List(list) => {
                         let mut ctx = doc_ctx.clone();
                         let template = (list.template(), "c");
