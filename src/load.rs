@@ -111,7 +111,7 @@ pub fn load_with(config: Config, diags: &mut Diagnostics, memo: Option<&mut Memo
         Some(memo) => memo.load(&config, &real_src, &tree.markdown),
         None => tree.markdown.par_iter().map(|rel| load_document(&config, rel)).collect(),
     };
-    let mut all = Vec::new();
+    let mut all = Vec::with_capacity(parsed.len());
     for (doc, ds) in parsed {
         diags.extend(ds);
         all.extend(doc);
@@ -134,6 +134,9 @@ pub fn load_with(config: Config, diags: &mut Diagnostics, memo: Option<&mut Memo
         config,
     };
     check_ids(&mut all, &handbook, diags);
+    // Kept for the whole build: allocated at its size, not grown by doubling.
+    let published = all.iter().filter(|d| handbook.config.includes(&d.classification)).count();
+    handbook.documents.reserve_exact(published);
     for doc in all {
         if handbook.config.includes(&doc.classification) {
             handbook.documents.push(doc);
