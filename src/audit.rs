@@ -15,8 +15,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// A section of a citing document. Its anchor and title are shared by every citation made
-/// in that section (one allocation each, however many targets the section cites).
+/// A section of a citing document. Its anchor and title are the heading's own (shared with
+/// the document's scan and every citation made in that section, not copied).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Section {
     pub anchor: Arc<str>,
@@ -100,20 +100,6 @@ impl Backlinks {
                 Arc::new(Cited { id: d.id.as_str().into(), title: d.title.as_str().into(), url: d.url.as_str().into() })
             })
             .collect();
-        // Each cited heading's anchor and title, made once (`[document][heading]`).
-        let mut sections: Vec<Vec<Option<Section>>> = vec![Vec::new(); scans.len()];
-        let mut section = |doc: usize, h: u32| -> Section {
-            let made = &mut sections[doc];
-            if made.is_empty() {
-                made.resize(scans[doc].headings.len(), None);
-            }
-            made[h as usize]
-                .get_or_insert_with(|| {
-                    let heading = &scans[doc].headings[h as usize];
-                    Section { anchor: heading.id.as_str().into(), title: heading.title.as_str().into() }
-                })
-                .clone()
-        };
         let mut map = BTreeMap::new();
         for target in rows.chunk_by(|a, b| a.0 == b.0) {
             let mut cites: Vec<Citation> = target
@@ -128,7 +114,13 @@ impl Backlinks {
                     Citation {
                         doc: shared[i].clone(),
                         declared: doc.iter().any(|r| r.2),
-                        sections: heads.into_iter().map(|h| section(i, h)).collect(),
+                        sections: heads
+                            .into_iter()
+                            .map(|h| {
+                                let h = &headings[h as usize];
+                                Section { anchor: h.id.clone(), title: h.title.clone() }
+                            })
+                            .collect(),
                     }
                 })
                 .collect();

@@ -213,7 +213,7 @@ fn analyse_timed(
         .documents
         .iter()
         .zip(&rendered)
-        .map(|(d, r)| (d.url.as_str(), r.headings.iter().map(|h| h.id.as_str()).collect()))
+        .map(|(d, r)| (d.url.as_str(), r.headings.iter().map(|h| &*h.id).collect()))
         .collect();
     for r in &rendered {
         diags.extend(r.diagnostics.iter().cloned());
@@ -254,13 +254,9 @@ fn analyse_timed(
 }
 
 /// A document's scan without spare capacity: it is kept for the whole build (and in the
-/// rebuild cache), and the vectors and strings it is made of grew by doubling.
+/// rebuild cache), and the vectors it is made of grew by doubling.
 fn compact(mut r: Rendered) -> Rendered {
     r.headings.shrink_to_fit();
-    for h in &mut r.headings {
-        h.id.shrink_to_fit();
-        h.title.shrink_to_fit();
-    }
     r.refs.shrink_to_fit();
     r.anchors.shrink_to_fit();
     r.diagnostics.shrink_to_fit();

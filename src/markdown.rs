@@ -61,8 +61,9 @@ pub fn slugify(text: &str) -> String {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Heading {
     pub level: u8,
-    pub id: String,
-    pub title: String,
+    /// Shared, not copied, by the backlinks of the sections that cite something.
+    pub id: std::sync::Arc<str>,
+    pub title: std::sync::Arc<str>,
 }
 
 /// Where the text comes from and where its HTML goes.
@@ -159,7 +160,7 @@ fn render_with(src: &Source, targets: &Targets, html: bool) -> Rendered {
                 if level != HeadingLevel::H1 {
                     section = u32::try_from(out.headings.len()).ok();
                 }
-                out.headings.push(Heading { level: level as u8, id: id.clone(), title });
+                out.headings.push(Heading { level: level as u8, id: id.as_str().into(), title: title.into() });
                 // Hidden from screen readers and out of the Tab order: the heading itself is the landmark.
                 let anchor = format!("<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>");
                 events.push(Event::Start(Tag::Heading { level, id: Some(id.into()), classes, attrs }));

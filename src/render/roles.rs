@@ -46,7 +46,7 @@ pub(super) fn sections_naming(r: &Rendered, html: &str, needles: &[String]) -> V
                 .any(|(p, _)| p == 0 || !text[..p].chars().next_back().is_some_and(char::is_alphanumeric))
         });
         if named {
-            out.push(crate::audit::Section { anchor: h.id.as_str().into(), title: h.title.as_str().into() });
+            out.push(crate::audit::Section { anchor: h.id.clone(), title: h.title.clone() });
         }
     }
     out
