@@ -127,7 +127,7 @@ fn push_print_href(out: &mut String, href: &str, page: &str, own: &str, printed:
 /// How many documents of print.html are rendered at once (in parallel) before they are
 /// written, in order, while the next batch is rendered: what bounds the memory of print.html
 /// (two batches), whatever the size of the book.
-const PRINT_BATCH: usize = 64;
+const PRINT_BATCH: usize = 16;
 
 /// Where each document's section lies in a print.html (by src path: byte offset and length),
 /// and a hash of the rest of the page (the frame: cover, contents, clauses, controls, SoA).
