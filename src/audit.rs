@@ -11,6 +11,7 @@ use crate::links::TargetKey;
 use crate::markdown::Rendered;
 use crate::model::{DocType, Document, Handbook, Status};
 use crate::yaml;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -92,7 +93,7 @@ impl Backlinks {
                 rows.push((&r.target, i, false, heading));
             }
         }
-        rows.sort_unstable();
+        rows.par_sort_unstable();
         let shared: Vec<Arc<Cited>> = hb
             .documents
             .iter()
@@ -100,8 +101,10 @@ impl Backlinks {
                 Arc::new(Cited { id: d.id.as_str().into(), title: d.title.as_str().into(), url: d.url.as_str().into() })
             })
             .collect();
-        let mut map = BTreeMap::new();
-        for target in rows.chunk_by(|a, b| a.0 == b.0) {
+        // Each target's citations are put together on any core (10,000 documents: the sort and
+        // this were a fifth of a second on one thread while the other stood idle).
+        let targets: Vec<&[Row]> = rows.chunk_by(|a, b| a.0 == b.0).collect();
+        let cited = targets.par_iter().map(|target| {
             let mut cites: Vec<Citation> = target
                 .chunk_by(|a, b| a.1 == b.1)
                 .map(|doc| {
@@ -125,9 +128,9 @@ impl Backlinks {
                 })
                 .collect();
             cites.sort_by(|a, b| crate::model::compare_ids(&a.id, &b.id));
-            map.insert(target[0].0.clone(), cites);
-        }
-        Backlinks { map }
+            (target[0].0.clone(), cites)
+        });
+        Backlinks { map: cited.collect::<Vec<_>>().into_iter().collect() }
     }
 
     pub fn get(&self, key: &TargetKey) -> &[Citation] {

@@ -306,14 +306,19 @@ impl Site<'_> {
                 }
             }
         }
-        jobs.par_iter().filter(|job| !(printing && matches!(job, Job::Document(_)))).try_for_each(|&job| {
-            if job == Job::Print {
-                // One page as large as the book: written as it is rendered, never held.
-                return self.write_print(&tera, out, &pages_with_print, on_page).map(drop);
-            }
-            let (rel, bytes) = self.render_job(&tera, theme, job)?;
-            self.put_page(out, &rel, bytes, on_page)
-        })?;
+        // One job per piece of work that a core can take (`with_max_len(1)`): otherwise rayon
+        // hands each thread a run of neighbouring jobs, and the aggregates queued behind
+        // print.html wait for it on one thread while the other core, done, stands idle.
+        jobs.par_iter().with_max_len(1).filter(|job| !(printing && matches!(job, Job::Document(_)))).try_for_each(
+            |&job| {
+                if job == Job::Print {
+                    // One page as large as the book: written as it is rendered, never held.
+                    return self.write_print(&tera, out, &pages_with_print, on_page).map(drop);
+                }
+                let (rel, bytes) = self.render_job(&tera, theme, job)?;
+                self.put_page(out, &rel, bytes, on_page)
+            },
+        )?;
         Ok(jobs.len())
     }
 
