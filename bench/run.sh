@@ -7,6 +7,7 @@
 #
 #   bench/run.sh [N ...]          default: 1000 10000
 #   PAIRS=5 bench/run.sh 10000    pairs per figure (default 3)
+#   SKIP_MDBOOK=10000 bench/run.sh 1000 10000   no mdBook run at that size (12 minutes at 10,000)
 #
 # Needs: python3, ../shared/bench/gen_corpus.py, /usr/bin/time, and on PATH hugo (apt-get
 # install hugo) and optionally mdbook (cargo install mdbook --version '^0.5' --locked); a
