@@ -110,7 +110,7 @@ impl Backlinks {
                 .map(|doc| {
                     let i = doc[0].1 as usize;
                     // The sections by anchor and title (ids are unique within a document).
-                    let headings = &scans[i].headings;
+                    let headings = scans.get(i).map_or(&[][..], |s| s.headings.as_slice());
                     let mut heads: Vec<u32> = doc.iter().filter_map(|r| r.3).collect();
                     heads.sort_unstable_by_key(|&h| (&headings[h as usize].id, &headings[h as usize].title));
                     heads.dedup();
