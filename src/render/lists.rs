@@ -31,7 +31,7 @@ pub(super) struct TypeHeading {
 }
 
 /// `items` grouped by document type, policies first, each group in the order given: the
-/// headings for the frame and their lists, numbered from `first` (see [`list_marker`]).
+/// headings for the frame and their lists, numbered from `first` (see [`marker`]).
 pub(super) fn by_type<T>(
     items: impl Iterator<Item = (DocType, T)>,
     first: usize,
@@ -45,23 +45,24 @@ pub(super) fn by_type<T>(
         .enumerate()
         .map(|(k, (t, items))| {
             let (title, id) = type_heading(t);
-            let marker = list_marker(first + k);
+            let marker = marker("list", first + k);
             (TypeHeading { title, id, documents: marker.clone() }, ItemList { marker, items })
         })
         .unzip()
 }
 
-/// One list of a page: the marker the frame gets where the list goes (see [`list_marker`]),
+/// One list of a page: the marker the frame gets where the list goes (see [`marker`]),
 /// and its items.
 pub(super) struct ItemList<T> {
     pub marker: String,
     pub items: Vec<T>,
 }
 
-/// The marker of list `k` of a page: between NUL characters, which neither rendered Markdown
-/// nor escaped front matter ever holds.
-pub(super) fn list_marker(k: usize) -> String {
-    format!("\u{0}ismsbook-list-{k}\u{0}")
+/// The marker of list `k` of a kind (`list` on a page; `print-part`, `print-contents` in
+/// print.html), where a frame gets that list, to be split at: between NUL characters, which
+/// neither rendered Markdown (CommonMark replaces them) nor escaped front matter ever holds.
+pub(super) fn marker(kind: &str, k: usize) -> String {
+    format!("\u{0}ismsbook-{kind}-{k}\u{0}")
 }
 
 impl Site<'_> {

@@ -13,6 +13,7 @@
 //! document whose section cannot have changed from the previous file, and render only the
 //! others ([`PrintPlan`]).
 
+use super::lists::marker;
 use super::*;
 use crate::audit::{Citation, ReviewStatus};
 use crate::links::join_relative;
@@ -163,11 +164,9 @@ fn frame_hash(frame: &str) -> u64 {
     h.finish()
 }
 
-/// Where the documents of part `k` go in the rendered frame: between NUL characters, which
-/// rendered Markdown never holds (CommonMark replaces them), so that only a front-matter or
-/// theme text made of exactly this could be taken for it.
+/// Where the documents of part `k` go in the rendered frame (see [`marker`]).
 fn part_marker(k: usize) -> String {
-    format!("\u{0}ismsbook-print-part-{k}\u{0}")
+    marker("print-part", k)
 }
 
 /// The lists of print.html that are rendered an item at a time, each by its own template
@@ -209,9 +208,9 @@ impl List {
     }
 }
 
-/// Where the contents entries of part `k` go in the rendered frame (see [`part_marker`]).
+/// Where the contents entries of part `k` go in the rendered frame (see [`marker`]).
 fn contents_marker(k: usize) -> String {
-    format!("\u{0}ismsbook-print-contents-{k}\u{0}")
+    marker("print-contents", k)
 }
 
 /// A place in the print.html frame that is filled while the file is written.

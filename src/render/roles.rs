@@ -1,7 +1,7 @@
 //! The roles index and each role's page (the documents that apply to it, the sections that
 //! name it).
 
-use super::lists::{DocLink, ItemList, by_type, list_marker};
+use super::lists::{DocLink, ItemList, by_type, marker};
 use super::risks::{RiskLink, risk_link};
 use super::*;
 use crate::markdown::{Heading, Rendered};
@@ -114,9 +114,9 @@ impl Site<'_> {
         let links = |f: &dyn Fn(&Document) -> bool| -> Vec<RoleDoc> {
             hb.documents.iter().filter(|d| f(d)).map(|d| RoleDoc::of(d, Vec::new())).collect()
         };
-        let owns = ItemList { marker: list_marker(lists.len()), items: links(&|d| d.owner.as_deref() == Some(id)) };
+        let owns = ItemList { marker: marker("list", lists.len()), items: links(&|d| d.owner.as_deref() == Some(id)) };
         let approves =
-            ItemList { marker: list_marker(lists.len() + 1), items: links(&|d| d.approver.as_deref() == Some(id)) };
+            ItemList { marker: marker("list", lists.len() + 1), items: links(&|d| d.approver.as_deref() == Some(id)) };
         let role_links = |ids: &mut dyn Iterator<Item = &Role>| -> Vec<Link> {
             ids.map(|r| Link { id: r.id.clone(), title: r.title.clone(), url: Some(role_url(&r.id)) }).collect()
         };
