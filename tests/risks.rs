@@ -91,6 +91,12 @@ fn register_pages_heat_maps_csv_and_json() {
     let r1 = read(&book.join("risks/R-001.html"));
     assert!(r1.contains("<a href=\"../controls/A.5.15.html\">A.5.15 Access control</a>"));
     assert!(r1.contains("Automate leaver removal") && r1.contains("2025-12-15"));
+    // Each label and its value are one cell of the summary grid (as on document pages): bare
+    // <dt>/<dd> items would each take a cell, and an odd count would set values under labels.
+    let summary = r1.split("<dl class=\"meta\">").nth(1).and_then(|s| s.split("</dl>").next()).unwrap_or_default();
+    let labels = summary.matches("<dt>").count();
+    assert!(labels >= 5, "{summary}");
+    assert_eq!(summary.matches("<div><dt>").count(), labels, "{summary}");
     assert!(r1.contains("Statement of Applicability</a>: <a href=\"../controls/A.8.2.html\">"), "SoA citation");
     let r2 = read(&book.join("risks/R-002.html"));
     assert!(r2.contains("accepted by <a href=\"../roles/ceo.html\">Chief Executive</a> on 2025-10-02"));
