@@ -306,20 +306,38 @@ impl Site<'_> {
                 }
             }
         }
+        let job_done = |job: Job| {
+            if job == Job::Print {
+                // One page as large as the book: written as it is rendered, never held.
+                return self.write_print(&tera, out, &pages_with_print, on_page).map(drop);
+            }
+            let (rel, bytes) = self.render_job(&tera, theme, job)?;
+            self.put_page(out, &rel, bytes, on_page)
+        };
         // One job per piece of work that a core can take (`with_max_len(1)`): otherwise rayon
         // hands each thread a run of neighbouring jobs, and the aggregates queued behind
-        // print.html wait for it on one thread while the other core, done, stands idle.
-        jobs.par_iter().with_max_len(1).filter(|job| !(printing && matches!(job, Job::Document(_)))).try_for_each(
-            |&job| {
-                if job == Job::Print {
-                    // One page as large as the book: written as it is rendered, never held.
-                    return self.write_print(&tera, out, &pages_with_print, on_page).map(drop);
-                }
-                let (rel, bytes) = self.render_job(&tera, theme, job)?;
-                self.put_page(out, &rel, bytes, on_page)
-            },
-        )?;
-        Ok(jobs.len())
+        // print.html wait for it on one thread while the other core, done, stands idle. The
+        // jobs run in any order, but the error reported is always the first failing job's in
+        // the list: a job after a failed one is skipped, one before it still runs.
+        let first_failed = std::sync::atomic::AtomicUsize::new(usize::MAX);
+        let failure = jobs
+            .par_iter()
+            .enumerate()
+            .with_max_len(1)
+            .filter(|(i, job)| {
+                !(printing && matches!(job, Job::Document(_)))
+                    && *i < first_failed.load(std::sync::atomic::Ordering::Relaxed)
+            })
+            .filter_map(|(i, &job)| {
+                let e = job_done(job).err()?;
+                first_failed.fetch_min(i, std::sync::atomic::Ordering::Relaxed);
+                Some((i, e))
+            })
+            .min_by_key(|(i, _)| *i);
+        match failure {
+            Some((_, e)) => Err(e),
+            None => Ok(jobs.len()),
+        }
     }
 
     /// Shows one rendered file to `on_page` when it is a page, and writes it.
