@@ -394,7 +394,7 @@ fn check(opts: &Options) -> Result<Report, Fatal> {
         let out = Output::discard();
         let written = Theme::load(theme_dir.as_deref()).and_then(|theme| {
             let (pages, exports) = rayon::join(
-                || write_pages(&a, &theme, &out, None, None, None),
+                || write_pages(&a, &theme, &out, None, None, false, None),
                 || write_exports(&a, &out, Exports::All),
             );
             pages.and(exports)
@@ -568,14 +568,14 @@ impl Session {
             }
         } else {
             let search = self.search.take();
-            let defer = self.memo.is_some();
+            let watched = self.memo.is_some();
             match write_incremental(
                 self.kept.as_ref(),
                 search,
                 a,
                 theme_dir.as_deref(),
                 &build_dir,
-                defer,
+                watched,
                 &mut timings,
             ) {
                 Ok((done, search)) => {
@@ -627,6 +627,8 @@ type Done = (Kept, output::Written, usize, bool);
 
 /// Renders what changed since `kept` (everything without it) into the staged output, keeps the
 /// rest, and swaps it in. `search` is the session's complete index of the last build, if any.
+/// A `watched` session (`serve`) saves the cache later and keeps its index whole for the next
+/// build; otherwise the index writes each chunk as soon as it is complete, and is not kept.
 /// Returns what it did and the index to keep.
 fn write_incremental(
     kept: Option<&Kept>,
@@ -634,7 +636,7 @@ fn write_incremental(
     a: Analysis,
     theme_dir: Option<&Path>,
     build_dir: &Path,
-    defer_cache: bool,
+    watched: bool,
     timings: &mut Timings,
 ) -> Result<(Done, Option<SearchIndex>), Diagnostic> {
     let theme = Theme::load(theme_dir)?;
@@ -693,7 +695,8 @@ fn write_incremental(
         }),
         made: Default::default(),
     };
-    write_pages(&a, &theme, &out, (!full).then_some(&jobs[..]), search.as_ref(), Some(&print))?;
+    let spill = !watched && fresh;
+    write_pages(&a, &theme, &out, (!full).then_some(&jobs[..]), search.as_ref(), spill, Some(&print))?;
     timings.lap("pages");
     // The layout of print.html: the new one when it was made, else the kept file's.
     let print =
@@ -722,7 +725,8 @@ fn write_incremental(
                     for rel in previous.map(|k| k.index_files.difference(&files).collect()).unwrap_or_else(Vec::new) {
                         out.remove(rel)?;
                     }
-                    (Some(ix), files)
+                    // An index that wrote chunks while it was fed cannot lay them out again.
+                    (Some(ix).filter(|ix| !ix.written_early()), files)
                 }
                 (None, _) => (None, BTreeSet::new()),
             })
@@ -751,7 +755,7 @@ fn write_incremental(
             docs: a.hb.documents.into_iter().zip(a.rendered).map(|(d, r)| (d.path, (d.sha256, r))).collect(),
         },
     };
-    match defer_cache {
+    match watched {
         true => out.write_cache(None)?,
         false => out.write_cache(Some(&|w| kept.write(w)))?,
     }
@@ -780,13 +784,14 @@ fn asset_stamps(hb: &Handbook) -> BTreeMap<String, output::Stamp> {
 }
 
 /// Writes the pages (`jobs`, else all) into `out`; each page is handed to `search` as it is
-/// written.
+/// written (which writes its chunks into `out` as they are complete when `spill`).
 fn write_pages(
     a: &Analysis,
     theme: &Theme,
     out: &Output,
     jobs: Option<&[Job]>,
     search: Option<&SearchIndex>,
+    spill: bool,
     print: Option<&PrintPlan>,
 ) -> Result<(), Diagnostic> {
     let targets = Targets::new(&a.hb);
@@ -800,7 +805,7 @@ fn write_pages(
         })
     };
     match search {
-        Some(ix) => ix.feeding(|feed| write(Some(feed))),
+        Some(ix) => ix.feeding(spill.then_some(out), |feed| write(Some(feed))),
         None => write(None),
     }?
     .map(drop)

@@ -270,7 +270,27 @@ pub struct Index {
     pub successors: BTreeMap<String, Vec<String>>,
 }
 
+impl Document {
+    /// Where the document comes in the navigation: by folder, then by path.
+    pub fn reading_key(&self) -> (&str, &str) {
+        (self.path.split_once('/').map_or("", |(f, _)| f), self.path.as_str())
+    }
+}
+
 impl Handbook {
+    /// The documents but the home page, in the order the print edition has them: by type,
+    /// then as the navigation lists them. A full build renders the document pages in this
+    /// order (from the print edition's rendering), and the search index numbers them so.
+    pub fn print_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> =
+            (0..self.documents.len()).filter(|&i| self.documents[i].url != "index.html").collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&self.documents[a], &self.documents[b]);
+            (a.doc_type, a.reading_key()).cmp(&(b.doc_type, b.reading_key()))
+        });
+        order
+    }
+
     pub fn build_index(&mut self) {
         let mut ix = Index::default();
         for (i, d) in self.documents.iter().enumerate() {

@@ -263,13 +263,14 @@ fn the_index_is_reproducible() {
 /// serve's rebuilds keep the index in memory and rewrite only what an edit changed: a new
 /// section in one document rewrites that document's chunk, the manifest and the shards of the
 /// terms whose postings moved, no other chunk; and the result is, byte for byte, the index of
-/// a full build of the edited sources.
+/// a full build of the edited sources (a one-shot build, whose index writes each chunk as soon
+/// as its pages are indexed, and keeps none).
 #[test]
 fn a_rebuild_updates_the_index_file_by_file_to_what_a_full_build_writes() {
     use ismsbook::build::{Options, Session};
     let dir = common::serve::sample_copy("search-incremental");
     let opts = |out: &str| Options { dir: dir.clone(), build_dir: Some(dir.join(out)), ..Options::default() };
-    let mut live = Session::new(opts("live"));
+    let mut live = Session::watched(opts("live"));
     let first = live.rebuild(&[]).expect("first build");
     assert_eq!(first.report.errors, 0, "{:?}", first.report.diagnostics);
     let chunks = files(&dir.join("live/search/c")).len();
@@ -356,4 +357,97 @@ fn page_furniture_stays_out_of_the_index_and_neighbouring_words_stay_apart() {
     }
     assert!(all.contains("#confidentiality #integrity"), "attribute tags apart");
     assert!(!all.contains("#confidentiality#integrity"), "attribute tags glued");
+}
+
+/// A one-shot build's index writes each section chunk as soon as the last of its pages is
+/// indexed, and keeps neither the chunk nor its pages' entries: fed the sample's pages in the
+/// order a build renders them (the pages that are not documents, then the documents in the
+/// print edition's order, which groups them by type), it ends holding no chunk and no entry,
+/// and the files it writes are, byte for byte, those of the build.
+#[test]
+fn a_one_shot_index_writes_each_chunk_as_soon_as_it_is_complete() {
+    use ismsbook::build::{Options, analyse, configure};
+    use ismsbook::search::SearchIndex;
+    let tmp = temp_dir("search-early-chunks");
+    let built = tmp.join("built");
+    assert!(build_sample(&built, &[]).status.success());
+    let (config, _) = configure(&Options { dir: repo(), ..Options::default() }).expect("book.toml");
+    let a = analyse(config, &mut ismsbook::diagnostics::Diagnostics::default()).expect("analysis");
+    let page = |url: &str| std::fs::read_to_string(built.join(url)).expect("page");
+    let documents: Vec<String> = a.hb.print_order().into_iter().map(|i| a.hb.documents[i].url.clone()).collect();
+    let others: Vec<String> =
+        files(&built).into_iter().filter(|f| f.ends_with(".html") && !documents.contains(f)).collect();
+    let types: Vec<_> = a.hb.print_order().into_iter().map(|i| a.hb.documents[i].doc_type).collect();
+    assert!(types.windows(2).any(|w| w[0] != w[1]), "the sample has documents of several types");
+
+    let ix = SearchIndex::new(&a.hb);
+    let out = ismsbook::output::Output::staged(&tmp.join("early"), None).expect("staging");
+    out.writing(|| {
+        ix.feeding(Some(&out), |feed| {
+            for url in others.iter().chain(&documents) {
+                feed(url, &page(url));
+            }
+        })
+    })
+    .expect("fed");
+    let held: Vec<(&str, usize)> =
+        ix.heap().into_iter().filter(|(part, n)| matches!(*part, "entries" | "chunks") && *n > 0).collect();
+    assert!(held.is_empty(), "the index still holds {held:?}");
+    assert!(ix.written_early(), "chunks were written while the pages were fed");
+    out.writing(|| ix.write(&out, true)).expect("writing").expect("index");
+    out.finish().expect("swap");
+    // (The build's search/ also holds the theme's script.)
+    let script = |(p, _): &(PathBuf, String)| !p.ends_with("search/search.js");
+    let a: Vec<_> = search_files(&built).into_iter().filter(script).collect();
+    let b = search_files(&tmp.join("early"));
+    assert_eq!(a.len(), b.len());
+    for ((pa, ta), (_, tb)) in a.iter().zip(&b) {
+        assert!(ta == tb, "{} differs from the build's", pa.display());
+    }
+}
+
+/// Pages are numbered in the order a build renders them, so a chunk is complete (and packed)
+/// soon after its first page is indexed: fed one by one in that order, pages of two types
+/// interleaved in one folder (which a numbering by URL would put in the same chunks, each
+/// waiting for the print edition to reach the second type), the index never holds the entries
+/// of more than the last chunk's pages.
+#[test]
+fn page_entries_wait_for_one_chunk_at_most() {
+    use ismsbook::build::{Options, analyse, configure};
+    use ismsbook::search::SearchIndex;
+    let dir = temp_dir("search-order");
+    copy_tree(&repo().join("tests/fixtures/_common"), &dir);
+    std::fs::create_dir_all(dir.join("procedures")).unwrap();
+    for i in 0..64 {
+        let kind = if i % 2 == 0 { "procedure" } else { "standard" };
+        let text = format!(
+            "---\nid: DOC-{i}\ntitle: Document {i}\ntype: {kind}\n---\n# Document {i}\n\n\
+             ## Scope\n\nThe laptops and servers of team {i}.\n\n## Rules\n\nLock the screen; report a loss.\n"
+        );
+        std::fs::write(dir.join(format!("procedures/d{i:02}.md")), text).unwrap();
+    }
+    let run = ismsbook(&dir, &["build", "."]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let (config, _) = configure(&Options { dir: dir.clone(), ..Options::default() }).expect("book.toml");
+    let a = analyse(config, &mut ismsbook::diagnostics::Diagnostics::default()).expect("analysis");
+    let documents: Vec<String> = a.hb.print_order().into_iter().map(|i| a.hb.documents[i].url.clone()).collect();
+    let built = dir.join("book");
+    let others: Vec<String> =
+        files(&built).into_iter().filter(|f| f.ends_with(".html") && !documents.contains(f)).collect();
+    let ix = SearchIndex::new(&a.hb);
+    let entries = || ix.heap().into_iter().find(|(part, _)| *part == "entries").map_or(0, |(_, n)| n);
+    // The sizes of the entries added, most recent last (a page that completes its chunk adds
+    // none: the chunk's entries are packed).
+    let mut sizes: Vec<usize> = Vec::new();
+    for url in others.iter().chain(&documents) {
+        let before = entries();
+        ix.add(url, &std::fs::read_to_string(built.join(url)).unwrap());
+        let held = entries();
+        if held > before {
+            sizes.push(held - before);
+        }
+        let recent: usize = sizes.iter().rev().take(ismsbook::search::PAGES_PER_CHUNK).sum();
+        assert!(held <= recent, "after {url}: {held} bytes of entries held, the last chunk's pages have {recent}");
+    }
+    assert_eq!(entries(), 0, "every chunk is packed");
 }

@@ -118,11 +118,6 @@ fn type_heading(t: DocType) -> (&'static str, &'static str) {
     }
 }
 
-/// Navigation order of documents: folder, then path.
-fn reading_key(d: &Document) -> (&str, &str) {
-    (d.path.split_once('/').map_or("", |(f, _)| f), d.path.as_str())
-}
-
 /// A folder's title in the navigation: the title of its `index.md`, else its name as written
 /// (never re-cased: "isms" stays "isms", not "Isms").
 fn folder_title(hb: &Handbook, folder: &str) -> String {

@@ -17,10 +17,10 @@ use super::lists::marker;
 use super::*;
 use crate::audit::{Citation, ReviewStatus};
 use crate::links::join_relative;
-use crate::model::{DocType, Document};
+use crate::model::Document;
 use crate::urls::{clause_url, control_url};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use tera::{Context, Tera};
 
@@ -295,13 +295,10 @@ impl Site<'_> {
             Some(i) => Some(rewrite(split_title(&self.document_html(i)?).1, "index.html", &printed)),
             None => None,
         };
-        let mut order: Vec<usize> = (0..hb.documents.len()).filter(|&i| Some(i) != home).collect();
-        order.sort_by(|&a, &b| reading_key(&hb.documents[a]).cmp(&reading_key(&hb.documents[b])));
-        let mut groups: BTreeMap<DocType, Vec<usize>> = BTreeMap::new();
-        for i in order {
-            groups.entry(hb.documents[i].doc_type).or_default().push(i);
-        }
-        let groups: Vec<Vec<usize>> = groups.into_values().collect();
+        // One part per type.
+        let order = hb.print_order();
+        let groups: Vec<&[usize]> =
+            order.chunk_by(|&a, &b| hb.documents[a].doc_type == hb.documents[b].doc_type).collect();
         let parts: Vec<Part> = groups
             .iter()
             .enumerate()

@@ -89,7 +89,7 @@ impl Site<'_> {
         let mut seen = BTreeSet::new();
         let mut applies: Vec<(usize, &Document)> =
             specific.chain(general).filter(|(_, d)| seen.insert(&d.id)).collect();
-        applies.sort_by(|a, b| reading_key(a.1).cmp(&reading_key(b.1)));
+        applies.sort_by(|a, b| a.1.reading_key().cmp(&b.1.reading_key()));
         // The sections of each document that name the role (its title, or its id in words).
         let needles: Vec<String> = [role.title.as_str(), &id.replace('-', " ")]
             .iter()

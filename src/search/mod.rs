@@ -11,10 +11,11 @@
 //! The index stays in memory between the rebuilds of `serve`: a rebuild calls
 //! [`SearchIndex::refresh`] with the new model, [`SearchIndex::add`] for every page it
 //! rendered again, and [`SearchIndex::write`], which writes only the files whose bytes
-//! changed. Pages are numbered in URL order and sections within their page, so editing a
-//! document changes only the shards of the terms it gained or lost (or whose scores moved), its
-//! chunk and the manifest; the files are a function of the pages alone, so an index updated
-//! this way equals, byte for byte, the index of a full build (`tests/search.rs`).
+//! changed. Pages are numbered in an order the model fixes ([`page_order`]: the order a full
+//! build renders them in) and sections within their page, so editing a document's text changes
+//! only the shards of the terms it gained or lost (or whose scores moved), its chunk and the
+//! manifest; the files are a function of the model and the pages, so an index updated this way
+//! equals, byte for byte, the index of a full build (`tests/search.rs`).
 //!
 //! The files:
 //!
@@ -153,23 +154,29 @@ struct State {
     pages: BTreeMap<String, Page>,
     /// Pages the model names that are not indexed, or not as the model has them now.
     due: std::collections::BTreeSet<String>,
-    /// The URLs the model names, sorted: the pages of chunk `n` are `order[n * PAGES_PER_CHUNK..]`
-    /// once every page is indexed.
+    /// The URLs the model names, in the order pages are numbered ([`page_order`]): the pages
+    /// of chunk `n` are `order[n * PAGES_PER_CHUNK..]` once every page is indexed.
     order: Vec<String>,
+    /// Where each URL is in `order`.
+    position: HashMap<String, usize>,
     /// The chunks made as soon as all their pages were indexed (by chunk number), so that the
     /// index keeps each chunk's deflated file instead of its pages' JSON (a third of the size).
     chunks: HashMap<usize, Packed>,
     /// Chunks whose file is being made (outside the lock, by the thread that completed them):
     /// their pages' entries, which the pages do not hold meanwhile.
     packing: HashMap<usize, Arc<Vec<String>>>,
+    /// Whether a chunk was written while the pages were fed.
+    written_early: bool,
 }
 
 /// A chunk file made from the entries of its pages.
 struct Packed {
     /// [`hash`] of the chunk's number and JSON.
     json: u64,
-    /// The file.
+    /// The file; empty once it was written ([`SearchIndex::feeding`] with an output).
     bytes: Vec<u8>,
+    /// When the file was written: the hash of its bytes.
+    written: Option<u64>,
     /// The length of each page's entry in the JSON.
     lengths: Vec<usize>,
 }
@@ -177,7 +184,7 @@ struct Packed {
 impl State {
     /// The number of the chunk that holds `url` once every page is indexed.
     fn chunk_of(&self, url: &str) -> Option<usize> {
-        self.order.binary_search_by(|u| u.as_str().cmp(url)).ok().map(|i| i / PAGES_PER_CHUNK)
+        self.position.get(url).map(|i| i / PAGES_PER_CHUNK)
     }
 
     /// Gives the pages of chunk `n` their entries back, if the chunk was packed (or is being
@@ -189,6 +196,10 @@ impl State {
                     page.shown = Some(entry.clone());
                 }
             }
+            return;
+        }
+        // A chunk already written stays as it is: its pages are final (see `feeding`).
+        if self.chunks.get(&n).is_none_or(|p| p.written.is_some()) {
             return;
         }
         let Some(packed) = self.chunks.remove(&n) else { return };
@@ -261,6 +272,8 @@ pub struct SearchIndex {
     state: Mutex<State>,
     /// What was written last.
     files: Mutex<Written>,
+    /// The first chunk that could not be written while the pages were fed.
+    failed: Mutex<Option<Diagnostic>>,
 }
 
 #[derive(Default)]
@@ -365,7 +378,13 @@ impl SearchIndex {
     /// An index for the pages of `hb` (only the pages named here are indexed), empty.
     pub fn new(hb: &Handbook) -> SearchIndex {
         let id = INDEXES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let ix = SearchIndex { id, terms: Mutex::default(), state: Mutex::default(), files: Mutex::default() };
+        let ix = SearchIndex {
+            id,
+            terms: Mutex::default(),
+            state: Mutex::default(),
+            files: Mutex::default(),
+            failed: Mutex::default(),
+        };
         ix.refresh(hb);
         ix
     }
@@ -380,11 +399,11 @@ impl SearchIndex {
     pub fn refresh(&self, hb: &Handbook) {
         let mut state = self.state();
         let new = page_meta(hb);
-        let mut order: Vec<String> = new.keys().cloned().collect();
-        order.sort_unstable();
+        let order = page_order(hb, &new);
         if order != state.order {
             // Chunks are laid out anew: every packed chunk gives its pages' entries back.
             state.unpack_all();
+            state.position = order.iter().enumerate().map(|(i, url)| (url.clone(), i)).collect();
             state.order = order;
         }
         let State { meta, pages, due, .. } = &mut *state;
@@ -407,6 +426,11 @@ impl SearchIndex {
     /// Indexes one rendered page (its build-dir-relative URL and HTML), replacing what the
     /// index had of it. Pages the model did not name (lists, 404) are ignored.
     pub fn add(&self, url: &str, html: &str) {
+        self.add_to(url, html, None);
+    }
+
+    /// [`add`](Self::add); a chunk it completes is written into `out` at once when given.
+    fn add_to(&self, url: &str, html: &str, out: Option<&Output>) {
         let Some(meta) = self.state().meta.get(url).cloned() else { return };
         let page = TERM_IDS.with_borrow_mut(|cache| {
             if cache.owner != self.id {
@@ -428,7 +452,7 @@ impl SearchIndex {
         let complete = chunk.and_then(|n| Some((n, state.take_entries(n)?)));
         drop(state);
         if let Some((n, entries)) = complete {
-            self.pack(n, &entries);
+            self.pack(n, &entries, out);
         }
     }
 
@@ -437,10 +461,16 @@ impl SearchIndex {
     /// each page the index wants waits in a queue of at most [`QUEUE`] pages): so indexing
     /// takes up the time a core would otherwise be idle while pages are rendered and written.
     /// Every page handed over is indexed when this returns.
-    pub fn feeding<R>(&self, work: impl FnOnce(&(dyn Fn(&str, &str) + Sync)) -> R) -> R {
+    ///
+    /// With `out` (a build whose index is not kept for the next one), each chunk is written
+    /// into `out` as soon as all its pages are indexed, and only its hash kept: at 100,000
+    /// documents the chunks are 100 MB that a build need not hold. Such an index must not be
+    /// fed a page again nor [`refresh`](Self::refresh)ed with other pages: a chunk written
+    /// cannot be laid out again ([`written_early`](Self::written_early) tells).
+    pub fn feeding<R>(&self, out: Option<&Output>, work: impl FnOnce(&(dyn Fn(&str, &str) + Sync)) -> R) -> R {
         std::thread::scope(|scope| {
             let (queue, pages) = std::sync::mpsc::sync_channel::<(String, String)>(QUEUE);
-            scope.spawn(move || pages.into_iter().for_each(|(url, html)| self.add(&url, &html)));
+            scope.spawn(move || pages.into_iter().for_each(|(url, html)| self.add_to(&url, &html, out)));
             let feed = move |url: &str, html: &str| {
                 if self.state().meta.contains_key(url) {
                     // The receiver lives until `queue` is dropped.
@@ -456,15 +486,35 @@ impl SearchIndex {
     /// Makes chunk `n`'s file from its pages' `entries` (taken by [`State::take_entries`]),
     /// without holding the lock while it is deflated, and keeps it instead of the entries,
     /// unless a page of the chunk was indexed again meanwhile.
-    fn pack(&self, n: usize, entries: &Arc<Vec<String>>) {
+    fn pack(&self, n: usize, entries: &Arc<Vec<String>>, out: Option<&Output>) {
         let list: Vec<&str> = entries.iter().map(String::as_str).collect();
         let (json, bytes) = chunk_file(n, &list);
-        let packed = Packed { json, bytes, lengths: entries.iter().map(String::len).collect() };
+        // A chunk to be written keeps only its hashes: it is never unpacked.
+        let (packed, bytes) = match out {
+            Some(_) => (Packed { json, written: Some(hash(&bytes)), bytes: Vec::new(), lengths: Vec::new() }, bytes),
+            None => {
+                (Packed { json, bytes, written: None, lengths: entries.iter().map(String::len).collect() }, Vec::new())
+            }
+        };
+        let written = packed.written;
         let mut state = self.state();
         if state.packing.get(&n).is_some_and(|e| Arc::ptr_eq(e, entries)) {
             state.packing.remove(&n);
             state.chunks.insert(n, packed);
+            state.written_early |= written.is_some();
+            drop(state);
+            if let Some(out) = out
+                && let Err(e) = out.put_owned(&urls::search_file(&format!("c/{n}.js")), bytes)
+            {
+                self.failed.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+            }
         }
+    }
+
+    /// Whether a chunk was written while the pages were fed ([`feeding`](Self::feeding) with
+    /// an output): the index then serves this build only.
+    pub fn written_early(&self) -> bool {
+        self.state().written_early
     }
 
     /// Writes the index into `out`: every file when `everything` (a full build, whose output
@@ -472,6 +522,9 @@ impl SearchIndex {
     /// write, removing those that are gone. Files are written as they are made, none kept.
     /// Returns the number of files written.
     pub fn write(&self, out: &Output, everything: bool) -> Result<usize, Diagnostic> {
+        if let Some(e) = self.failed.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(e);
+        }
         let mut last = self.files.lock().unwrap_or_else(|e| e.into_inner());
         let previous = std::mem::take(&mut last.hashes);
         let hashes = Mutex::new(BTreeMap::new());
@@ -538,23 +591,21 @@ impl SearchIndex {
     fn make_files(&self, sink: Sink, known: Option<&HashMap<u64, u64>>) -> HashMap<u64, u64> {
         let put = |(rel, bytes): (String, Vec<u8>)| sink(rel, hash(&bytes), Some(&bytes));
         let mut state = self.state();
-        if state.pages.len() != state.order.len() {
-            // Some page the model names is not indexed: the chunks are laid out by the pages
-            // there are, not as they were packed.
-            state.unpack_all();
-        }
         // (A chunk still being packed, were any page indexed while the files are made, is
         // written from its entries.)
         let packing: Vec<usize> = state.packing.keys().copied().collect();
         packing.into_iter().for_each(|n| state.unpack(n));
         let state = state;
-        let pages: Vec<(&String, &Page)> = state.pages.iter().collect();
+        // Every page the model names has its number; one that is not indexed (it could not be
+        // read back) has no postings and an empty entry (`0`) in its chunk.
+        let numbered: Vec<Option<&Page>> = state.order.iter().map(|url| state.pages.get(url)).collect();
+        let pages: Vec<&Page> = numbered.iter().flatten().copied().collect();
         // Posting lists, page by page.
         let terms = self.terms.lock().unwrap_or_else(|e| e.into_inner());
         let names = &terms.names;
         let mut lists: Vec<Vec<u8>> = vec![Vec::new(); names.len()];
         let mut last = vec![0u32; names.len()];
-        for (p, (_, page)) in pages.iter().enumerate() {
+        for (p, page) in numbered.iter().enumerate().filter_map(|(p, page)| Some((p, (*page)?))) {
             let p = p as u32 + 1;
             page_terms(&page.postings, |t, postings| {
                 let list = &mut lists[t as usize];
@@ -605,15 +656,21 @@ impl SearchIndex {
             vocab_keys.insert(len.to_string(), n);
         }
         // Section chunks, deflated; a chunk whose JSON is unchanged is not deflated again.
-        let chunks: HashMap<u64, u64> = pages
+        let chunks: HashMap<u64, u64> = numbered
             .par_chunks(PAGES_PER_CHUNK)
             .enumerate()
             .map(|(n, group)| {
                 let rel = urls::search_file(&format!("c/{n}.js"));
                 let (h, made) = match state.chunks.get(&n) {
+                    Some(Packed { json, written: Some(file), .. }) => {
+                        // Written while the pages were fed.
+                        sink(rel, *file, None);
+                        return (*json, *file);
+                    }
                     Some(packed) => (packed.json, None),
                     None => {
-                        let entries: Vec<&str> = group.iter().map(|(_, p)| p.shown.as_deref().unwrap_or("")).collect();
+                        let entries: Vec<&str> =
+                            group.iter().map(|p| p.map_or("0", |p| p.shown.as_deref().unwrap_or(""))).collect();
                         (hash((n, chunk_json(&entries).as_bytes())), Some(entries))
                     }
                 };
@@ -629,17 +686,16 @@ impl SearchIndex {
             })
             .collect();
         // The manifest: filters need each page's type and theme before any chunk is loaded.
-        let mut kinds: Vec<&str> = pages.iter().map(|(_, p)| p.meta.kind).collect();
+        let mut kinds: Vec<&str> = pages.iter().map(|p| p.meta.kind).collect();
         kinds.sort();
         kinds.dedup();
-        let mut themes: Vec<&str> =
-            pages.iter().map(|(_, p)| p.meta.theme.as_str()).filter(|t| !t.is_empty()).collect();
+        let mut themes: Vec<&str> = pages.iter().map(|p| p.meta.theme.as_str()).filter(|t| !t.is_empty()).collect();
         themes.sort();
         themes.dedup();
-        let mut codes = Vec::with_capacity(pages.len() * 2);
-        for (_, p) in &pages {
-            let k = kinds.iter().position(|k| *k == p.meta.kind).unwrap_or(0);
-            let t = themes.iter().position(|t| *t == p.meta.theme).map_or(0, |i| i + 1);
+        let mut codes = Vec::with_capacity(numbered.len() * 2);
+        for p in &numbered {
+            let k = p.and_then(|p| kinds.iter().position(|k| *k == p.meta.kind)).unwrap_or(0);
+            let t = p.and_then(|p| themes.iter().position(|t| *t == p.meta.theme)).map_or(0, |i| i + 1);
             shard::push_digit(&mut codes, k as u8);
             shard::push_digit(&mut codes, t as u8);
         }
@@ -655,8 +711,8 @@ impl SearchIndex {
             codes: &'a str,
         }
         let manifest = Manifest {
-            pages: pages.len(),
-            sections: pages.iter().map(|(_, p)| p.sections).sum(),
+            pages: numbered.len(),
+            sections: pages.iter().map(|p| p.sections).sum(),
             chunk: PAGES_PER_CHUNK,
             shards: shard_keys,
             vocab: vocab_keys,
@@ -667,6 +723,20 @@ impl SearchIndex {
         put(script("index.js", "index", 0, &json(&manifest)));
         chunks
     }
+}
+
+/// The order pages are numbered in (of the pages in `meta`): every page that is not a document
+/// by URL, then the documents in the order a full build renders them, the print edition's
+/// ([`Handbook::print_order`]). So the pages of a chunk are indexed soon after each other and
+/// its file made then, instead of the entries of most pages waiting in memory for the last
+/// page of their chunk (at 100,000 documents, 290 MB when pages were numbered by URL).
+fn page_order(hb: &Handbook, meta: &HashMap<String, Arc<PageMeta>>) -> Vec<String> {
+    let documents: Vec<&str> = hb.print_order().into_iter().map(|i| hb.documents[i].url.as_str()).collect();
+    let printed: std::collections::HashSet<&str> = documents.iter().copied().collect();
+    let mut order: Vec<String> = meta.keys().filter(|url| !printed.contains(url.as_str())).cloned().collect();
+    order.sort_unstable();
+    order.extend(documents.into_iter().filter(|url| meta.contains_key(*url)).map(String::from));
+    order
 }
 
 /// What the index shows of each page the model names, by build-dir-relative URL.
