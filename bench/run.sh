@@ -53,20 +53,23 @@ search_figures() { # site word
 
 # What indexing adds to the build's wall time: medians of alternating pairs, with and without
 # (ISMSBOOK_NO_SEARCH=1 turns indexing off, for this measurement only).
+#
+# Every build writes into a folder of its own that never existed, and none is deleted until all
+# are timed, after one pause of a minute for the deletions before: ext4 without a journal skips
+# the inodes freed in the last minute one by one when it allocates new ones, so a build right
+# after a deletion pays for it by where its folders land, not by what it does (the same
+# 1,000-document build took 0.3 s into one folder name and 1.4-1.6 s into another, with or
+# without indexing).
 indexing_cost() { # handbook-dir pairs
-  local book=$1 pairs=$2 with=() without=() t0 t1
-  for _ in $(seq "$pairs"); do
-    # Clean builds both (a rebuild from the cache renders nothing and would hide the cost),
-    # each after its old output is deleted and the deletion has settled: creating files right
-    # after deleting thousands is slower on this disk, and would be charged to one side only.
-    fresh() { rm -rf "$work/$1" "$work/.$1.old" "$work/.$1.staging"; sync; sleep 1; }
-    fresh with
-    t0=$(date +%s.%N); "$bin" build "$book" -d "$work/with" >/dev/null 2>&1; t1=$(date +%s.%N)
+  local book=$1 pairs=$2 with=() without=() t0 t1 p
+  sleep 61
+  for p in $(seq "$pairs"); do
+    t0=$(date +%s.%N); "$bin" build "$book" -d "$work/indexing-$p-with" >/dev/null 2>&1; t1=$(date +%s.%N)
     with+=("$(echo "$t1 - $t0" | bc)")
-    fresh without
-    t0=$(date +%s.%N); ISMSBOOK_NO_SEARCH=1 "$bin" build "$book" -d "$work/without" >/dev/null 2>&1; t1=$(date +%s.%N)
+    t0=$(date +%s.%N); ISMSBOOK_NO_SEARCH=1 "$bin" build "$book" -d "$work/indexing-$p-without" >/dev/null 2>&1; t1=$(date +%s.%N)
     without+=("$(echo "$t1 - $t0" | bc)")
   done
+  rm -rf "$work"/indexing-* "$work"/.indexing-*
   local a b
   a=$(printf "%s\n" "${with[@]}" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
   b=$(printf "%s\n" "${without[@]}" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
