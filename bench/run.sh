@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Times ismsbook against Hugo (and mdBook when installed) on the same generated corpus, in
 # alternating pairs (ismsbook, Hugo, ismsbook, Hugo, ...), and prints the medians and the median
-# of the per-pair ratios for a clean build (no previous output) and a rebuild (previous output
-# present, sources unchanged), peak memory, one per-stage timing of ismsbook, and the search
+# of the per-pair ratios for a clean build (into a folder that never existed, with nothing
+# deleted in the minute before) and a rebuild (previous output present, sources unchanged), peak memory, one per-stage timing of ismsbook, and the search
 # index figures (size, what a one-word query loads, what indexing adds to a build).
 #
 #   bench/run.sh [N ...]          default: 1000 10000
@@ -87,22 +87,23 @@ for n in "${sizes[@]}"; do
   dir=$work/corpus-$n
   [ -d "$dir" ] || python3 "$gen" "$n" "$dir" >/dev/null
   ours_clean=(); ours_re=(); hugo_clean=(); hugo_re=(); r_clean=(); r_re=(); ours_mb=0; hugo_mb=0
+  # Clean builds write into folders that never existed (one per pair and tool) and nothing is
+  # deleted while the pairs are timed, after a pause of a minute for the deletions before (see
+  # indexing_cost: right after a deletion, ext4 charges a build for where its folders land).
+  sleep 61
   for ((p = 1; p <= pairs; p++)); do
-    # Clean builds: no previous output (nor ismsbook's spare).
-    rm -rf "$dir/ismsbook/book" "$dir/ismsbook/.book.staging" "$dir/ismsbook/.book.old"
-    read -r a am < <(run "$bin" build "$dir/ismsbook")
-    if command -v hugo >/dev/null; then
-      rm -rf "$dir/hugo/public"
-      read -r b bm < <(run hugo --quiet -s "$dir/hugo")
-    else b=0 bm=0; fi
+    ours=$work/clean-$n-$p-ismsbook theirs=$work/clean-$n-$p-hugo
+    read -r a am < <(run "$bin" build "$dir/ismsbook" -d "$ours")
+    if command -v hugo >/dev/null; then read -r b bm < <(run hugo --quiet -s "$dir/hugo" -d "$theirs"); else b=0 bm=0; fi
     # Rebuilds: the previous output is there, the sources unchanged.
-    read -r c cm < <(run "$bin" build "$dir/ismsbook")
-    if command -v hugo >/dev/null; then read -r d dm < <(run hugo --quiet -s "$dir/hugo"); else d=0 dm=0; fi
+    read -r c cm < <(run "$bin" build "$dir/ismsbook" -d "$ours")
+    if command -v hugo >/dev/null; then read -r d dm < <(run hugo --quiet -s "$dir/hugo" -d "$theirs"); else d=0 dm=0; fi
     ours_clean+=("$a"); hugo_clean+=("$b"); ours_re+=("$c"); hugo_re+=("$d")
     r_clean+=("$(echo "$a / ($b + 0.0001)" | bc -l)"); r_re+=("$(echo "$c / ($d + 0.0001)" | bc -l)")
     ours_mb=$(( am > cm ? (am > ours_mb ? am : ours_mb) : (cm > ours_mb ? cm : ours_mb) ))
     hugo_mb=$(( bm > dm ? (bm > hugo_mb ? bm : hugo_mb) : (dm > hugo_mb ? dm : hugo_mb) ))
   done
+  site=$work/clean-$n-$pairs-ismsbook timed=$work/timed-$n-$$
   echo "== $n documents: $(nproc) cores, medians of $pairs alternating pairs =="
   printf "%-10s %14s %14s %10s\n" tool "clean (s)" "rebuild (s)" "peak (MB)"
   printf "%-10s %14s %14s %10s\n" ismsbook "$(median "${ours_clean[@]}")" "$(median "${ours_re[@]}")" "$ours_mb"
@@ -110,16 +111,14 @@ for n in "${sizes[@]}"; do
     printf "%-10s %14s %14s %10s\n" hugo "$(median "${hugo_clean[@]}")" "$(median "${hugo_re[@]}")" "$hugo_mb"
     echo "ratio ismsbook/hugo: clean $(median "${r_clean[@]}"), rebuild $(median "${r_re[@]}") (median of per-pair ratios)"
   fi
+  "$bin" build "$dir/ismsbook" -d "$site" --timings 2>&1 | grep '^timings:' | sed 's/^/ismsbook rebuild /'
+  "$bin" build "$dir/ismsbook" -d "$timed" --timings 2>&1 | grep '^timings:' | sed 's/^/ismsbook clean /'
+  echo "output: $(du -sm "$site" | cut -f1) MB ismsbook"
+  search_figures "$site" access
   if command -v mdbook >/dev/null && [ "${SKIP_MDBOOK:-}" != "$n" ]; then
-    rm -rf "$dir/mdbook/book"
-    read -r m mm < <(run mdbook build "$dir/mdbook")
+    read -r m mm < <(run mdbook build "$dir/mdbook" -d "$work/mdbook-$n-$$")
     echo "mdbook clean (one run): $m s, $mm MB"
   fi
-  echo "output: $(du -sm "$dir/ismsbook/book" | cut -f1) MB ismsbook"
-  "$bin" build "$dir/ismsbook" --timings 2>&1 | grep '^timings:' | sed 's/^/ismsbook rebuild /'
-  rm -rf "$work/timed" "$work/.timed.old" "$work/.timed.staging"
-  "$bin" build "$dir/ismsbook" -d "$work/timed" --timings 2>&1 | grep '^timings:' | sed 's/^/ismsbook clean /'
-  rm -rf "$work/timed" "$work/.timed.old" "$work/.timed.staging"
-  search_figures "$dir/ismsbook/book" access
+  rm -rf "$work"/clean-"$n"-* "$work"/.clean-"$n"-* "$timed" "$work/.timed-$n-$$".* "$work/mdbook-$n-$$"
   indexing_cost "$dir/ismsbook" "$pairs"
 done
