@@ -52,6 +52,11 @@ fn check_queries(b: &Browser, site: &str) {
         let first = hits.first().map(|h| page_of(h, site)).unwrap_or_default();
         assert_eq!(first, want, "first result for {q:?}; all: {hits:?}");
     }
+    // Two real words, one a typo of the handbook's ("clean" for "clear"): no section has both
+    // as typed, so the typo is corrected. (Two policies have this section.)
+    let hits = type_query(b, "clean desk");
+    let first = hits.first().map(|h| page_of(h, site)).unwrap_or_default();
+    assert!(first.ends_with("#clear-desk-and-clear-screen"), "first result for \"clean desk\": {hits:?}");
 }
 
 fn sample_site(name: &str) -> (PathBuf, PathBuf) {

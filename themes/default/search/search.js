@@ -213,7 +213,9 @@
     });
     return clauses;
   }
-  function resolve(clauses) {
+  // A word of five letters or more gets its one-typo neighbours when it matches nothing, and
+  // with `everyWord` when it does (see search).
+  function resolve(clauses, everyWord) {
     var need = [];
     clauses.forEach(function (c) {
       need.push(shardOf(c.w.t), shardOf(c.id));
@@ -242,7 +244,7 @@
           });
         }
         var words = c.alts.filter(function (a) { return a.term[0] !== "#"; });
-        if (!words.length && /^\p{L}{5,}$/u.test(c.w.raw)) { typos.push(c); }
+        if ((!words.length || everyWord) && /^\p{L}{5,}$/u.test(c.w.raw)) { typos.push(c); }
       });
       // One typo (any letter, the first too) keeps a word within one letter of its length:
       // the words of those lengths are the candidates.
@@ -300,10 +302,18 @@
   function search(q) {
     return loadManifest().then(function (m) {
       if (!m) { return { hits: [], terms: [] }; }
-      return resolve(parse(q)).then(function (clauses) {
+      function answer(clauses) {
         var matched = [];
         clauses.forEach(function (c) { c.alts.forEach(function (a) { if (a.term[0] !== "#") { matched.push(a.term); } }); });
         return { hits: rank(clauses), terms: matched, clauses: clauses };
+      }
+      return resolve(parse(q)).then(function (clauses) {
+        var first = answer(clauses);
+        if (first.hits.length || clauses.length < 2) { return first; }
+        // No section has every word, though each may have matched somewhere: a real word can
+        // still be a typo of the one the handbook uses ("clean desk" for "clear desk"), so
+        // every word of five letters or more is tried with its one-typo neighbours too.
+        return resolve(parse(q), true).then(answer);
       });
     });
   }
