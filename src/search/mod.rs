@@ -165,8 +165,6 @@ struct State {
     /// Chunks whose file is being made (outside the lock, by the thread that completed them):
     /// their pages' entries, which the pages do not hold meanwhile.
     packing: HashMap<usize, Arc<Vec<String>>>,
-    /// Whether a chunk was written while the pages were fed.
-    written_early: bool,
 }
 
 /// A chunk file made from the entries of its pages.
@@ -496,12 +494,10 @@ impl SearchIndex {
                 (Packed { json, bytes, written: None, lengths: entries.iter().map(String::len).collect() }, Vec::new())
             }
         };
-        let written = packed.written;
         let mut state = self.state();
         if state.packing.get(&n).is_some_and(|e| Arc::ptr_eq(e, entries)) {
             state.packing.remove(&n);
             state.chunks.insert(n, packed);
-            state.written_early |= written.is_some();
             drop(state);
             if let Some(out) = out
                 && let Err(e) = out.put_owned(&urls::search_file(&format!("c/{n}.js")), bytes)
@@ -514,7 +510,7 @@ impl SearchIndex {
     /// Whether a chunk was written while the pages were fed ([`feeding`](Self::feeding) with
     /// an output): the index then serves this build only.
     pub fn written_early(&self) -> bool {
-        self.state().written_early
+        self.state().chunks.values().any(|c| c.written.is_some())
     }
 
     /// Writes the index into `out`: every file when `everything` (a full build, whose output
