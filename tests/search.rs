@@ -364,6 +364,20 @@ fn page_furniture_stays_out_of_the_index_and_neighbouring_words_stay_apart() {
     assert!(!all.contains("#confidentiality#integrity"), "attribute tags glued");
 }
 
+/// The analysis of the handbook in `book`, and the HTML pages of its built `site` in the order
+/// a build renders them: the pages that are not documents, then the documents in the print
+/// edition's order.
+fn in_build_order(book: &Path, site: &Path) -> (ismsbook::build::Analysis, Vec<String>) {
+    use ismsbook::build::{Options, analyse, configure};
+    let (config, _) = configure(&Options { dir: book.to_path_buf(), ..Options::default() }).expect("book.toml");
+    let a = analyse(config, &mut ismsbook::diagnostics::Diagnostics::default()).expect("analysis");
+    let documents: Vec<String> = a.hb.print_order().into_iter().map(|i| a.hb.documents[i].url.clone()).collect();
+    let mut pages: Vec<String> =
+        files(site).into_iter().filter(|f| f.ends_with(".html") && !documents.contains(f)).collect();
+    pages.extend(documents);
+    (a, pages)
+}
+
 /// A one-shot build's index writes each section chunk as soon as the last of its pages is
 /// indexed, and keeps neither the chunk nor its pages' entries: fed the sample's pages in the
 /// order a build renders them (the pages that are not documents, then the documents in the
@@ -371,17 +385,12 @@ fn page_furniture_stays_out_of_the_index_and_neighbouring_words_stay_apart() {
 /// and the files it writes are, byte for byte, those of the build.
 #[test]
 fn a_one_shot_index_writes_each_chunk_as_soon_as_it_is_complete() {
-    use ismsbook::build::{Options, analyse, configure};
     use ismsbook::search::SearchIndex;
     let tmp = temp_dir("search-early-chunks");
     let built = tmp.join("built");
     assert!(build_sample(&built, &[]).status.success());
-    let (config, _) = configure(&Options { dir: repo(), ..Options::default() }).expect("book.toml");
-    let a = analyse(config, &mut ismsbook::diagnostics::Diagnostics::default()).expect("analysis");
+    let (a, pages) = in_build_order(&repo(), &built);
     let page = |url: &str| std::fs::read_to_string(built.join(url)).expect("page");
-    let documents: Vec<String> = a.hb.print_order().into_iter().map(|i| a.hb.documents[i].url.clone()).collect();
-    let others: Vec<String> =
-        files(&built).into_iter().filter(|f| f.ends_with(".html") && !documents.contains(f)).collect();
     let types: Vec<_> = a.hb.print_order().into_iter().map(|i| a.hb.documents[i].doc_type).collect();
     assert!(types.windows(2).any(|w| w[0] != w[1]), "the sample has documents of several types");
 
@@ -389,7 +398,7 @@ fn a_one_shot_index_writes_each_chunk_as_soon_as_it_is_complete() {
     let out = ismsbook::output::Output::staged(&tmp.join("early"), None).expect("staging");
     out.writing(|| {
         ix.feeding(Some(&out), |feed| {
-            for url in others.iter().chain(&documents) {
+            for url in &pages {
                 feed(url, &page(url));
             }
         })
@@ -418,7 +427,6 @@ fn a_one_shot_index_writes_each_chunk_as_soon_as_it_is_complete() {
 /// of more than the last chunk's pages.
 #[test]
 fn page_entries_wait_for_one_chunk_at_most() {
-    use ismsbook::build::{Options, analyse, configure};
     use ismsbook::search::SearchIndex;
     let dir = temp_dir("search-order");
     copy_tree(&repo().join("tests/fixtures/_common"), &dir);
@@ -433,18 +441,14 @@ fn page_entries_wait_for_one_chunk_at_most() {
     }
     let run = ismsbook(&dir, &["build", "."]);
     assert!(run.status.success(), "{}", stderr(&run));
-    let (config, _) = configure(&Options { dir: dir.clone(), ..Options::default() }).expect("book.toml");
-    let a = analyse(config, &mut ismsbook::diagnostics::Diagnostics::default()).expect("analysis");
-    let documents: Vec<String> = a.hb.print_order().into_iter().map(|i| a.hb.documents[i].url.clone()).collect();
     let built = dir.join("book");
-    let others: Vec<String> =
-        files(&built).into_iter().filter(|f| f.ends_with(".html") && !documents.contains(f)).collect();
+    let (a, pages) = in_build_order(&dir, &built);
     let ix = SearchIndex::new(&a.hb);
     let entries = || ix.heap().into_iter().find(|(part, _)| *part == "entries").map_or(0, |(_, n)| n);
     // The sizes of the entries added, most recent last (a page that completes its chunk adds
     // none: the chunk's entries are packed).
     let mut sizes: Vec<usize> = Vec::new();
-    for url in others.iter().chain(&documents) {
+    for url in &pages {
         let before = entries();
         ix.add(url, &std::fs::read_to_string(built.join(url)).unwrap());
         let held = entries();
